@@ -1,0 +1,44 @@
+#include "redis_sidecar/protocol/numbers.hpp"
+
+#include <charconv>
+
+namespace redis_sidecar::protocol {
+
+bool parse_int64(std::string_view s, std::int64_t& value) {
+    if (s.empty() || s.size() > 20) return false;
+    if (s.size() == 1 && s[0] == '0') {
+        value = 0;
+        return true;
+    }
+    std::size_t i = 0;
+    const bool negative = s[0] == '-';
+    if (negative) {
+        i = 1;
+        if (s.size() == 1) return false;
+    }
+    // The first digit must be 1-9: this rules out leading zeros and "-0" at once.
+    if (s[i] < '1' || s[i] > '9') return false;
+    std::uint64_t magnitude = 0;
+    for (; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c < '0' || c > '9') return false;
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (magnitude > (UINT64_MAX - digit) / 10) return false;
+        magnitude = magnitude * 10 + digit;
+    }
+    if (negative) {
+        if (magnitude > static_cast<std::uint64_t>(INT64_MAX) + 1) return false;
+        value = static_cast<std::int64_t>(0 - magnitude);
+    } else {
+        if (magnitude > static_cast<std::uint64_t>(INT64_MAX)) return false;
+        value = static_cast<std::int64_t>(magnitude);
+    }
+    return true;
+}
+
+std::size_t format_int64(std::int64_t value, char* out) {
+    const auto result = std::to_chars(out, out + 20, value);
+    return static_cast<std::size_t>(result.ptr - out);
+}
+
+}  // namespace redis_sidecar::protocol

@@ -1,0 +1,90 @@
+#include "redis_sidecar/protocol/reply_framer.hpp"
+
+#include <cstring>
+
+#include "redis_sidecar/protocol/numbers.hpp"
+
+namespace redis_sidecar::protocol {
+
+namespace {
+// Redis never sends a header line this long; past it the stream is not RESP.
+constexpr std::size_t max_header_line = 64 * 1024;
+}  // namespace
+
+void reply_framer::reset() {
+    stack_.clear();
+    position_ = 0;
+    in_bulk_body_ = false;
+}
+
+// Counts one finished element into the enclosing aggregates; true when the whole reply is done.
+bool reply_framer::finish_element() {
+    while (!stack_.empty()) {
+        if (--stack_.back().remaining > 0) return false;
+        const bool attribute = stack_.back().attribute;
+        stack_.pop_back();
+        if (attribute) return false;  // the value the attribute describes still follows
+    }
+    return true;
+}
+
+frame_result reply_framer::next(std::string_view input) {
+    for (;;) {
+        bool element_done = false;
+        if (in_bulk_body_) {
+            if (input.size() < position_) return {frame_status::need_more, 0};
+            in_bulk_body_ = false;
+            element_done = true;
+        } else {
+            if (position_ >= input.size()) return {frame_status::need_more, 0};
+            const std::string_view rest = input.substr(position_);
+            const void* cr = std::memchr(rest.data(), '\r', rest.size());
+            if (cr == nullptr) {
+                if (rest.size() > max_header_line) return {frame_status::error, 0};
+                return {frame_status::need_more, 0};
+            }
+            const auto line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - rest.data());
+            if (line_end + 2 > rest.size()) return {frame_status::need_more, 0};
+            if (rest[line_end + 1] != '\n') return {frame_status::error, 0};
+            const std::string_view line = rest.substr(1, line_end - 1);
+            const std::size_t after_line = position_ + line_end + 2;
+            std::int64_t n = 0;
+            switch (rest[0]) {
+                case '+': case '-': case ':': case '_': case ',': case '#': case '(':
+                    position_ = after_line;
+                    element_done = true;
+                    break;
+                case '$': case '!': case '=':
+                    if (!parse_int64(line, n) || n < -1 || (n == -1 && rest[0] != '$'))
+                        return {frame_status::error, 0};
+                    if (n == -1) {
+                        position_ = after_line;
+                        element_done = true;
+                    } else {
+                        position_ = after_line + static_cast<std::size_t>(n) + 2;
+                        in_bulk_body_ = true;
+                    }
+                    break;
+                case '*': case '~': case '>': case '%': case '|':
+                    if (!parse_int64(line, n) || n < -1 || (n == -1 && rest[0] != '*'))
+                        return {frame_status::error, 0};
+                    position_ = after_line;
+                    if (rest[0] == '%' || rest[0] == '|') n *= 2;
+                    if (n > 0)
+                        stack_.push_back({n, rest[0] == '|'});
+                    else if (rest[0] != '|')
+                        element_done = true;  // empty or null aggregate
+                    break;
+                default:
+                    return {frame_status::error, 0};
+            }
+        }
+        if (element_done && finish_element()) {
+            const std::size_t length = position_;
+            position_ = 0;
+            return {frame_status::complete, length};
+        }
+    }
+}
+
+}  // namespace redis_sidecar::protocol

@@ -1,0 +1,205 @@
+#include "redis_sidecar/protocol/request_parser.hpp"
+
+#include <cstring>
+
+#include "redis_sidecar/protocol/numbers.hpp"
+
+namespace redis_sidecar::protocol {
+
+namespace {
+
+// Redis's sdssplitargs works on a C string: a NUL byte ends the line as the end does.
+char at(std::string_view s, std::size_t i) { return i < s.size() ? s[i] : '\0'; }
+
+bool is_space(char c) {
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
+}
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Splits an inline command line exactly as Redis's sdssplitargs does: quotes, escapes, and the
+// rule that a closing quote must be followed by a space. Arguments are appended to `scratch`;
+// `ends` receives where each one ends. Returns false for unbalanced quotes.
+bool split_inline_args(std::string_view line, std::string& scratch, std::vector<std::size_t>& ends) {
+    std::size_t p = 0;
+    for (;;) {
+        while (at(line, p) != '\0' && is_space(at(line, p))) ++p;
+        if (at(line, p) == '\0') return true;
+        bool in_double = false;
+        bool in_single = false;
+        for (bool done = false; !done;) {
+            const char c = at(line, p);
+            if (in_double) {
+                if (c == '\\' && at(line, p + 1) == 'x' && hex_value(at(line, p + 2)) >= 0 &&
+                    hex_value(at(line, p + 3)) >= 0) {
+                    scratch.push_back(
+                        static_cast<char>(hex_value(at(line, p + 2)) * 16 + hex_value(at(line, p + 3))));
+                    p += 3;
+                } else if (c == '\\' && at(line, p + 1) != '\0') {
+                    ++p;
+                    switch (at(line, p)) {
+                        case 'n': scratch.push_back('\n'); break;
+                        case 'r': scratch.push_back('\r'); break;
+                        case 't': scratch.push_back('\t'); break;
+                        case 'b': scratch.push_back('\b'); break;
+                        case 'a': scratch.push_back('\a'); break;
+                        default: scratch.push_back(at(line, p)); break;
+                    }
+                } else if (c == '"') {
+                    if (at(line, p + 1) != '\0' && !is_space(at(line, p + 1))) return false;
+                    done = true;
+                } else if (c == '\0') {
+                    return false;
+                } else {
+                    scratch.push_back(c);
+                }
+            } else if (in_single) {
+                if (c == '\\' && at(line, p + 1) == '\'') {
+                    ++p;
+                    scratch.push_back('\'');
+                } else if (c == '\'') {
+                    if (at(line, p + 1) != '\0' && !is_space(at(line, p + 1))) return false;
+                    done = true;
+                } else if (c == '\0') {
+                    return false;
+                } else {
+                    scratch.push_back(c);
+                }
+            } else {
+                switch (c) {
+                    case ' ': case '\n': case '\r': case '\t': case '\0': done = true; break;
+                    case '"': in_double = true; break;
+                    case '\'': in_single = true; break;
+                    default: scratch.push_back(c); break;
+                }
+            }
+            if (at(line, p) != '\0') ++p;
+        }
+        ends.push_back(scratch.size());
+    }
+}
+
+}  // namespace
+
+void request_parser::reset() {
+    remaining_args_ = 0;
+    bulk_length_ = -1;
+    position_ = 0;
+    spans_.clear();
+}
+
+parse_result request_parser::fail(const char* message) {
+    error_ = message;
+    reset();
+    return {parse_status::error, 0};
+}
+
+parse_result request_parser::parse(std::string_view input) {
+    if (input.empty()) return {parse_status::need_more, 0};
+    // Redis decides the request type from the first byte of each command.
+    if (input[0] == '*') return parse_multibulk(input);
+    return parse_inline(input);
+}
+
+parse_result request_parser::parse_multibulk(std::string_view input) {
+    if (remaining_args_ == 0) {
+        const void* cr = std::memchr(input.data(), '\r', input.size());
+        if (cr == nullptr) {
+            if (input.size() > limits_.max_inline_size) return fail("Protocol error: too big mbulk count string");
+            return {parse_status::need_more, 0};
+        }
+        const auto line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - input.data());
+        // Like Redis, the byte after '\r' is taken as '\n' without looking at it.
+        if (line_end + 2 > input.size()) return {parse_status::need_more, 0};
+        std::int64_t count = 0;
+        if (!parse_int64(input.substr(1, line_end - 1), count) || count > limits_.max_multibulk_length)
+            return fail("Protocol error: invalid multibulk length");
+        if (!authenticated_ && count > limits_.unauthenticated_multibulk_length)
+            return fail("Protocol error: unauthenticated multibulk length");
+        if (count <= 0) return {parse_status::empty, line_end + 2};
+        remaining_args_ = count;
+        position_ = line_end + 2;
+        spans_.clear();
+        // Reserve a little, never the claimed count: a client may claim 2^31 arguments for free.
+        if (spans_.capacity() < 16) spans_.reserve(16);
+    }
+    while (remaining_args_ > 0) {
+        if (bulk_length_ < 0) {
+            const std::string_view rest = input.substr(position_);
+            const void* cr = std::memchr(rest.data(), '\r', rest.size());
+            if (cr == nullptr) {
+                if (rest.size() > limits_.max_inline_size) return fail("Protocol error: too big bulk count string");
+                return {parse_status::need_more, 0};
+            }
+            const auto line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - rest.data());
+            if (line_end + 2 > rest.size()) return {parse_status::need_more, 0};
+            if (rest[0] != '$') {
+                error_storage_ = "Protocol error: expected '$', got '";
+                error_storage_.push_back(rest[0]);
+                error_storage_.push_back('\'');
+                error_ = error_storage_;
+                reset();
+                return {parse_status::error, 0};
+            }
+            std::int64_t length = 0;
+            if (!parse_int64(rest.substr(1, line_end - 1), length) || length < 0 ||
+                length > limits_.max_bulk_length)
+                return fail("Protocol error: invalid bulk length");
+            if (!authenticated_ && length > limits_.unauthenticated_bulk_length)
+                return fail("Protocol error: unauthenticated bulk length");
+            position_ += line_end + 2;
+            bulk_length_ = length;
+        }
+        const auto needed = static_cast<std::size_t>(bulk_length_) + 2;
+        if (input.size() - position_ < needed) return {parse_status::need_more, 0};
+        // Like Redis, the two bytes after the bulk are skipped without checking them.
+        spans_.push_back({position_, static_cast<std::size_t>(bulk_length_)});
+        position_ += needed;
+        bulk_length_ = -1;
+        --remaining_args_;
+    }
+    inline_ = false;
+    args_.clear();
+    for (const span& s : spans_) args_.push_back(input.substr(s.offset, s.length));
+    const std::size_t consumed = position_;
+    position_ = 0;
+    return {parse_status::complete, consumed};
+}
+
+parse_result request_parser::parse_inline(std::string_view input) {
+    // Redis looks for '\n' with strchr, so a NUL byte hides any newline after it.
+    std::size_t newline = std::string_view::npos;
+    for (std::size_t i = 0; i < input.size(); ++i) {
+        if (input[i] == '\n') {
+            newline = i;
+            break;
+        }
+        if (input[i] == '\0') break;
+    }
+    if (newline == std::string_view::npos) {
+        if (input.size() > limits_.max_inline_size) return fail("Protocol error: too big inline request");
+        return {parse_status::need_more, 0};
+    }
+    std::size_t line_length = newline;
+    if (line_length > 0 && input[line_length - 1] == '\r') --line_length;
+    inline_scratch_.clear();
+    std::vector<std::size_t> ends;
+    if (!split_inline_args(input.substr(0, line_length), inline_scratch_, ends))
+        return fail("Protocol error: unbalanced quotes in request");
+    if (ends.empty()) return {parse_status::empty, newline + 1};
+    inline_ = true;
+    args_.clear();
+    std::size_t begin = 0;
+    for (std::size_t end : ends) {
+        args_.push_back(std::string_view(inline_scratch_).substr(begin, end - begin));
+        begin = end;
+    }
+    return {parse_status::complete, newline + 1};
+}
+
+}  // namespace redis_sidecar::protocol
