@@ -1,0 +1,63 @@
+#pragma once
+/// The sidecar's configuration: one typed struct with defaults, filled from the config file and
+/// flags once at start-up, validated, then passed by const reference. No globals.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace redis_sidecar::config {
+
+/// A TCP endpoint as written in the config: "HOST:PORT" or "[IPv6]:PORT".
+struct endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+};
+
+/// Every option of the sidecar; each field is a long flag and a config-file line of the same name.
+struct settings {
+    /// listen: where clients connect over TCP.
+    endpoint listen{"127.0.0.1", 6380};
+    /// unixsocket: an optional unix socket for clients (empty: none).
+    std::string unixsocket;
+    /// unixsocketperm: mode bits of the unix socket, as in redis.conf (0: leave the umask's).
+    unsigned unixsocketperm = 0;
+    /// upstream: the Redis server everything is forwarded to.
+    endpoint upstream{"127.0.0.1", 6379};
+    /// upstream-connections: shared, pipelined connections to Redis (per thread).
+    unsigned upstream_connections = 2;
+    /// upstream-timeout: a request Redis has not answered after this long fails its connection.
+    unsigned upstream_timeout_ms = 500;
+    /// upstream-user: ACL user for AUTH to Redis (empty: the default user).
+    std::string upstream_user;
+    /// upstream-password-file: file whose first line is the password for AUTH to Redis.
+    std::string upstream_password_file;
+    /// The password read from upstream_password_file (never taken from argv).
+    std::string upstream_password;
+    /// max-pinned: dedicated upstream connections for stateful clients (per thread).
+    unsigned max_pinned = 1000;
+    /// max-inflight: requests a client may have waiting for replies before reading from it pauses.
+    unsigned max_inflight = 4096;
+    /// maxclients: client connections accepted at once; past it Redis's error is sent.
+    unsigned maxclients = 10000;
+    /// threads: event loops, each with its own listener share and upstream pool.
+    unsigned threads = 1;
+    /// log-level: trace, debug, info, warn, error, critical or off.
+    std::string log_level = "info";
+    /// data-dir: where durable state (the journal) lives.
+    std::string data_dir = "/var/lib/redis-sidecar";
+};
+
+/// What `parse_command_line` asks the caller to do.
+enum class parse_outcome { run, exit_success };
+
+/// Fills `out` from argv and the --config file (flags win), then validates it.
+/// Prints --help/--version text to stdout and returns exit_success for them.
+/// Throws std::runtime_error with one line naming the option for any invalid input.
+parse_outcome parse_command_line(int argc, const char* const argv[], settings& out);
+
+/// Parses "HOST:PORT" or "[IPv6]:PORT"; throws std::runtime_error naming `option` if malformed.
+endpoint parse_endpoint(const std::string& text, const std::string& option);
+
+}  // namespace redis_sidecar::config

@@ -1,0 +1,29 @@
+#pragma once
+/// Which path each client command takes while Redis is up: forwarded over the shared pool,
+/// answered by the sidecar itself, or moved to a pinned connection because it changes the
+/// connection's state in Redis.
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace redis_sidecar::server {
+
+enum class command_route : std::uint8_t {
+    forward,  ///< stateless: the shared pool
+    pin,      ///< stateful: a dedicated connection from here on
+    quit,     ///< QUIT: +OK, then close
+    ping,     ///< PING [message]
+    select,   ///< SELECT: db 0 locally, any other db pins
+    hello,    ///< HELLO: protocol 2 locally, 3 or AUTH pins
+    client,   ///< CLIENT: some subcommands locally, some pin, the rest forwarded
+    info,     ///< INFO: forwarded with the sidecar's section added
+};
+
+/// Routes one command (args[0] is its name, in any case). Reads only what the decision needs.
+command_route route_command(std::span<const std::string_view> args);
+
+/// Case-insensitive ASCII comparison with a lowercase literal.
+bool equals_lower(std::string_view text, std::string_view lowercase);
+
+}  // namespace redis_sidecar::server

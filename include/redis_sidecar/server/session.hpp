@@ -1,0 +1,113 @@
+#pragma once
+/// One client connection: read, parse, route each command, and write the replies back in request
+/// order, whether they come from the shared pool or from the sidecar itself. A stateful command
+/// moves the client to a pinned connection, after which bytes flow both ways unchanged.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "redis_sidecar/protocol/byte_buffer.hpp"
+#include "redis_sidecar/protocol/request_parser.hpp"
+#include "redis_sidecar/server/command_table.hpp"
+#include "redis_sidecar/server/session_context.hpp"
+#include "redis_sidecar/upstream/pinned_connection.hpp"
+#include "redis_sidecar/upstream/reply_sink.hpp"
+
+namespace redis_sidecar::server {
+
+class session : public upstream::reply_sink, public std::enable_shared_from_this<session> {
+public:
+    using socket_type = boost::asio::generic::stream_protocol::socket;
+
+    session(socket_type socket, session_context& context);
+    ~session() override;
+
+    /// Starts serving the client.
+    void start();
+    /// Closes the client connection (and its pinned connection). Idempotent.
+    void stop();
+
+    std::uint64_t id() const { return id_; }
+
+private:
+    /// What the reply to a forwarded request needs before it goes to the client.
+    enum class reply_action : std::uint8_t { pass, append_sidecar_info };
+
+    /// Expected replies, in order: `upstream_count` from the pool, then `local_after` (replies
+    /// the sidecar made while those were still pending). Runs keep a pipeline of plain forwarded
+    /// commands at one entry, so the hot path does not allocate.
+    struct reply_run {
+        std::uint32_t upstream_count;
+        reply_action action;
+        std::string local_after;
+    };
+
+    boost::asio::awaitable<void> read_requests();
+    boost::asio::awaitable<bool> wait_until(bool (session::*condition)() const);
+    void process_input();
+    void execute(std::span<const std::string_view> args, std::string_view raw);
+    void forward(std::string_view raw, reply_action action = reply_action::pass);
+    void forward_args(std::span<const std::string_view> args, reply_action action);
+    void reply(std::string_view bytes);
+    void reply_error(std::string_view message);
+
+    void answer_ping(std::span<const std::string_view> args);
+    void answer_hello(std::span<const std::string_view> args);
+    void answer_client(std::span<const std::string_view> args);
+    void answer_info(std::span<const std::string_view> args);
+    bool wants_pin_for_select(std::span<const std::string_view> args) const;
+
+    // upstream::reply_sink
+    void on_reply_bytes(std::string_view bytes, bool complete) override;
+    void on_reply_failed(std::string_view reason, bool partial) override;
+    void finish_upstream_reply();
+
+    void schedule_flush();
+    void flush();
+    void wake_reader();
+    bool may_read() const;
+    bool drained() const;
+
+    boost::asio::awaitable<bool> become_pinned();
+    boost::asio::awaitable<void> pipe_client_to_pinned();
+    boost::asio::awaitable<void> pipe_pinned_to_client();
+
+    socket_type socket_;
+    session_context& context_;
+    std::uint64_t id_;
+    std::size_t affinity_;
+    std::string name_;
+
+    protocol::byte_buffer rx_;
+    protocol::request_parser parser_;
+    std::string encode_scratch_;
+
+    std::deque<reply_run> runs_;
+    std::uint32_t inflight_ = 0;
+    std::string transform_buffer_;
+    std::string out_;
+    std::string writing_buffer_;
+    bool writing_ = false;
+    bool flush_scheduled_ = false;
+
+    boost::asio::steady_timer wakeup_;
+    bool reader_waiting_ = false;
+    bool stopped_ = false;
+    bool close_after_replies_ = false;  // QUIT or a protocol error: no more reading
+    bool pin_requested_ = false;
+    std::string pin_command_name_;
+    std::size_t pin_command_length_ = 0;
+
+    std::uint64_t batch_forwarded_ = 0;
+    std::uint64_t batch_local_ = 0;
+
+    std::unique_ptr<upstream::pinned_connection> pinned_;
+};
+
+}  // namespace redis_sidecar::server

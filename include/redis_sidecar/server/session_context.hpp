@@ -1,0 +1,40 @@
+#pragma once
+/// What every session of one event loop shares: its upstream pool, the settings, the counters,
+/// and the registry that can stop them all.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "redis_sidecar/config/config.hpp"
+#include "redis_sidecar/server/server_stats.hpp"
+#include "redis_sidecar/upstream/pool.hpp"
+
+namespace redis_sidecar::server {
+
+class session;
+
+/// The live sessions of one event loop, so shutdown can stop them all.
+class session_registry {
+public:
+    void add(const std::shared_ptr<session>& s);
+    void remove(std::uint64_t id);
+    /// Stops every session; each removes itself as it closes.
+    void stop_all();
+    std::size_t size() const { return sessions_.size(); }
+
+private:
+    std::unordered_map<std::uint64_t, std::weak_ptr<session>> sessions_;
+};
+
+struct session_context {
+    std::shared_ptr<upstream::pool> pool;
+    const config::settings& settings;
+    server_stats& stats;
+    session_registry& sessions;
+    /// The "# Sidecar" INFO section, built from every event loop's state.
+    std::function<std::string()> sidecar_info;
+};
+
+}  // namespace redis_sidecar::server

@@ -1,0 +1,45 @@
+#pragma once
+/// The whole server: one event loop per thread, each with its own listeners (sharing the port),
+/// upstream pool and sessions; counters shared across them.
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "redis_sidecar/config/config.hpp"
+#include "redis_sidecar/server/server_stats.hpp"
+
+namespace redis_sidecar::server {
+
+class sidecar {
+public:
+    /// Binds every listener; throws std::runtime_error when one cannot be bound.
+    explicit sidecar(const config::settings& settings);
+    ~sidecar();
+
+    /// Serves until `stop`; runs event loop 0 on the calling thread and the others on their own.
+    void run();
+    /// Stops accepting, closes every client and upstream connection. Safe from any thread.
+    void stop();
+
+    /// The event loop of the calling thread in `run` (for signal handling).
+    boost::asio::io_context& main_context();
+
+    /// The "# Sidecar" INFO section.
+    std::string info_section() const;
+
+    /// True while every event loop has at least one ready upstream connection.
+    bool upstream_up() const;
+
+    /// Where clients can connect, for the start-up log line.
+    std::vector<std::string> listening_on() const;
+
+private:
+    struct worker;
+    const config::settings& settings_;
+    server_stats stats_;
+    std::vector<std::unique_ptr<worker>> workers_;
+};
+
+}  // namespace redis_sidecar::server

@@ -1,0 +1,62 @@
+#pragma once
+/// The upstream pool of one event loop: a few shared pipelined connections, and the budget of
+/// pinned (dedicated) connections for stateful clients.
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <mutex>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "redis_sidecar/upstream/pooled_connection.hpp"
+#include "redis_sidecar/upstream/upstream_settings.hpp"
+
+namespace redis_sidecar::upstream {
+
+class pool : public connection_observer, public std::enable_shared_from_this<pool> {
+public:
+    pool(boost::asio::any_io_executor executor, upstream_settings settings);
+
+    void start();
+    /// Closes every connection; waiting requests fail. Idempotent.
+    void stop();
+
+    /// A ready connection, the one at `affinity` when it is ready; nullptr when none is.
+    pooled_connection* pick(std::size_t affinity);
+
+    /// True while at least one shared connection is ready. Like every getter below, safe to call
+    /// from another event loop's thread (for INFO).
+    bool up() const { return ready_connections() > 0; }
+    unsigned ready_connections() const { return ready_connections_.load(std::memory_order_relaxed); }
+
+    const upstream_settings& settings() const { return settings_; }
+    boost::asio::any_io_executor executor() const { return executor_; }
+    /// Redis's version as its INFO says (empty before the first connection).
+    std::string redis_version() const;
+
+    /// Takes one pinned-connection slot; false when max_pinned are in use.
+    bool try_acquire_pinned();
+    void release_pinned();
+    unsigned pinned() const { return pinned_.load(std::memory_order_relaxed); }
+
+    std::uint64_t connection_failures() const { return connection_failures_.load(std::memory_order_relaxed); }
+    std::size_t size() const { return connections_.size(); }
+
+private:
+    void on_connection_ready(const std::string& redis_version) override;
+    void on_connection_failed(const std::string& reason, bool refused) override;
+
+    boost::asio::any_io_executor executor_;
+    upstream_settings settings_;
+    std::vector<std::shared_ptr<pooled_connection>> connections_;
+    mutable std::mutex version_mutex_;
+    std::string redis_version_;
+    std::atomic<unsigned> ready_connections_{0};
+    std::atomic<unsigned> pinned_{0};
+    std::atomic<std::uint64_t> connection_failures_{0};
+    std::string last_failure_;
+};
+
+}  // namespace redis_sidecar::upstream

@@ -1,0 +1,86 @@
+#pragma once
+/// One shared connection to Redis. Requests from many clients are appended to one write buffer
+/// and written as a pipeline once per turn of the event loop; replies are framed and handed to
+/// each request's sink in FIFO order. It reconnects by itself, with backoff.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "redis_sidecar/protocol/byte_buffer.hpp"
+#include "redis_sidecar/protocol/reply_framer.hpp"
+#include "redis_sidecar/upstream/reply_sink.hpp"
+#include "redis_sidecar/upstream/upstream_settings.hpp"
+
+namespace redis_sidecar::upstream {
+
+/// Told of every change of a connection's state, so the pool (and later the health monitor)
+/// can follow Redis's availability.
+class connection_observer {
+public:
+    virtual ~connection_observer() = default;
+    virtual void on_connection_ready(const std::string& redis_version) = 0;
+    /// `refused`: Redis is not listening; otherwise an error, a timeout or a lost connection.
+    virtual void on_connection_failed(const std::string& reason, bool refused) = 0;
+};
+
+class pooled_connection : public std::enable_shared_from_this<pooled_connection> {
+public:
+    pooled_connection(boost::asio::any_io_executor executor, const upstream_settings& settings,
+                      connection_observer& observer);
+
+    /// Starts connecting (and reconnecting after failures) until `stop`.
+    void start();
+    /// Closes the connection; requests waiting for replies fail. Idempotent.
+    void stop();
+
+    /// True when requests can be sent.
+    bool ready() const { return ready_; }
+    /// Requests sent and not answered yet.
+    std::size_t pending() const { return pending_.size(); }
+
+    /// Queues `request` (one whole RESP command) for `sink`; requires ready(). The bytes are
+    /// copied, so the caller may reuse its buffer at once.
+    void send(std::shared_ptr<reply_sink> sink, std::string_view request);
+
+private:
+    struct pending_request {
+        std::shared_ptr<reply_sink> sink;
+        std::chrono::steady_clock::time_point sent_at;
+    };
+
+    boost::asio::awaitable<void> run();
+    boost::asio::awaitable<void> read_replies();
+    boost::asio::awaitable<void> watch_timeouts();
+    bool deliver_replies();
+    void schedule_flush();
+    void flush();
+    void fail(const std::string& reason);
+
+    boost::asio::any_io_executor executor_;
+    const upstream_settings& settings_;
+    connection_observer& observer_;
+    boost::asio::ip::tcp::socket socket_;
+    boost::asio::steady_timer retry_timer_;
+    boost::asio::steady_timer timeout_timer_;
+
+    bool ready_ = false;
+    bool stopped_ = false;
+    bool flush_scheduled_ = false;
+    bool writing_ = false;
+    bool head_partially_delivered_ = false;
+    unsigned generation_ = 0;  // bumps on every (re)connect, so stale completions are ignored
+
+    std::string outgoing_;  // requests queued since the last write started
+    std::string writing_buffer_;
+    std::deque<pending_request> pending_;
+    protocol::byte_buffer rx_;
+    protocol::reply_framer framer_;
+};
+
+}  // namespace redis_sidecar::upstream

@@ -1,0 +1,25 @@
+#pragma once
+/// What the upstream component needs to know of the configuration.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace redis_sidecar::upstream {
+
+struct upstream_settings {
+    /// Redis's address.
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 6379;
+    /// AUTH sent on every new connection when `password` is not empty.
+    std::string user;
+    std::string password;
+    /// Shared pipelined connections in a pool.
+    unsigned connections = 2;
+    /// An unanswered request older than this fails its connection; also the connect timeout.
+    std::chrono::milliseconds timeout{500};
+    /// Dedicated connections for stateful clients.
+    unsigned max_pinned = 1000;
+};
+
+}  // namespace redis_sidecar::upstream

@@ -1,0 +1,561 @@
+#include "redis_sidecar/server/session.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "redis_sidecar/protocol/numbers.hpp"
+#include "redis_sidecar/protocol/reply_writer.hpp"
+#include "redis_sidecar/server/info.hpp"
+
+namespace asio = boost::asio;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace redis_sidecar::server {
+
+namespace {
+
+// Reading pauses while this much output waits for a slow client.
+constexpr std::size_t output_pause_bytes = 4 * 1024 * 1024;
+// Redis's client-query-buffer-limit: a command may not need more than this.
+constexpr std::size_t max_query_buffer = 1024ULL * 1024 * 1024;
+constexpr std::size_t read_chunk = 16 * 1024;
+// Buffers that grew past this for one large message are released afterwards.
+constexpr std::size_t keep_capacity = 1024 * 1024;
+
+bool is_valid_client_name(std::string_view name) {
+    for (char c : name)
+        if (c < '!' || c > '~') return false;
+    return true;
+}
+
+std::string wrong_arity(std::string_view name) {
+    std::string message = "ERR wrong number of arguments for '";
+    for (char c : name) message.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    message += "' command";
+    return message;
+}
+
+// Reasons go into one error line: no CR or LF may reach the client.
+std::string single_line(std::string_view text) {
+    std::string line(text);
+    for (char& c : line)
+        if (c == '\r' || c == '\n') c = ' ';
+    return line;
+}
+
+}  // namespace
+
+session::session(socket_type socket, session_context& context)
+    : socket_(std::move(socket)),
+      context_(context),
+      id_(context.stats.next_client_id.fetch_add(1, std::memory_order_relaxed)),
+      affinity_(static_cast<std::size_t>(id_)),
+      rx_(read_chunk),
+      wakeup_(socket_.get_executor()) {
+    server_stats::add(context_.stats.connected_clients);
+    server_stats::add(context_.stats.total_connections);
+}
+
+session::~session() {
+    context_.stats.connected_clients.fetch_sub(1, std::memory_order_relaxed);
+    if (pinned_) context_.stats.pinned_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void session::start() {
+    context_.sessions.add(shared_from_this());
+    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->read_requests(); },
+                   asio::detached);
+}
+
+void session::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    if (pinned_) pinned_->socket().close(ignored);
+    wakeup_.cancel();
+    context_.sessions.remove(id_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading and routing
+
+asio::awaitable<void> session::read_requests() {
+    for (;;) {
+        process_input();
+        if (stopped_ || close_after_replies_) co_return;
+        if (pin_requested_) {
+            if (!co_await wait_until(&session::drained)) co_return;
+            if (co_await become_pinned()) {
+                co_await pipe_client_to_pinned();
+                co_return;
+            }
+            continue;
+        }
+        if (!may_read()) {
+            if (!co_await wait_until(&session::may_read)) co_return;
+            continue;
+        }
+        if (rx_.size() >= max_query_buffer) {
+            spdlog::warn("client {}: closing, query buffer over {} bytes", id_, max_query_buffer);
+            stop();
+            co_return;
+        }
+        rx_.prepare(read_chunk);
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
+                                                        as_tuple(use_awaitable));
+        if (ec) {
+            stop();
+            co_return;
+        }
+        rx_.commit(n);
+    }
+}
+
+asio::awaitable<bool> session::wait_until(bool (session::*condition)() const) {
+    while (!(this->*condition)()) {
+        if (stopped_) co_return false;
+        reader_waiting_ = true;
+        wakeup_.expires_at(asio::steady_timer::time_point::max());
+        co_await wakeup_.async_wait(as_tuple(use_awaitable));
+        reader_waiting_ = false;
+    }
+    co_return !stopped_;
+}
+
+void session::wake_reader() {
+    if (reader_waiting_) wakeup_.cancel();
+}
+
+bool session::may_read() const {
+    return inflight_ < context_.settings.max_inflight && out_.size() + writing_buffer_.size() < output_pause_bytes;
+}
+
+bool session::drained() const { return runs_.empty() && !writing_ && out_.empty(); }
+
+void session::process_input() {
+    while (!stopped_ && !close_after_replies_ && !pin_requested_ && inflight_ < context_.settings.max_inflight) {
+        const std::string_view input = rx_.readable();
+        if (input.empty()) break;
+        const protocol::parse_result parsed = parser_.parse(input);
+        if (parsed.status == protocol::parse_status::need_more) break;
+        if (parsed.status == protocol::parse_status::empty) {
+            rx_.consume(parsed.consumed);
+            continue;
+        }
+        if (parsed.status == protocol::parse_status::error) {
+            // As Redis does: the error after the replies before it, then the connection closes.
+            server_stats::add(context_.stats.protocol_errors);
+            reply_error(std::string("ERR ") + std::string(parser_.error()));
+            close_after_replies_ = true;
+            rx_.clear();
+            break;
+        }
+        const auto& args = parser_.args();
+        execute(args, input.substr(0, parsed.consumed));
+        if (pin_requested_) {
+            // The command stays in rx_: it is the first one the pinned connection carries.
+            pin_command_name_ = args[0];
+            pin_command_length_ = parsed.consumed;
+            break;
+        }
+        rx_.consume(parsed.consumed);
+    }
+    if (rx_.empty()) rx_.shrink_to(keep_capacity);
+    if (batch_forwarded_ > 0) server_stats::add(context_.stats.requests_forwarded, batch_forwarded_);
+    if (batch_local_ > 0) server_stats::add(context_.stats.requests_local, batch_local_);
+    batch_forwarded_ = batch_local_ = 0;
+    flush();
+}
+
+void session::execute(std::span<const std::string_view> args, std::string_view raw) {
+    switch (route_command(args)) {
+        case command_route::forward:
+            if (parser_.last_was_inline())
+                forward_args(args, reply_action::pass);
+            else
+                forward(raw);
+            return;
+        case command_route::pin:
+            pin_requested_ = true;
+            return;
+        case command_route::quit:
+            reply("+OK\r\n");
+            close_after_replies_ = true;
+            return;
+        case command_route::ping:
+            answer_ping(args);
+            return;
+        case command_route::select:
+            if (wants_pin_for_select(args))
+                pin_requested_ = true;
+            else
+                reply("+OK\r\n");
+            return;
+        case command_route::hello:
+            answer_hello(args);
+            return;
+        case command_route::client:
+            answer_client(args);
+            return;
+        case command_route::info:
+            answer_info(args);
+            return;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Forwarding over the shared pool
+
+void session::forward(std::string_view raw, reply_action action) {
+    upstream::pooled_connection* connection = context_.pool->pick(affinity_);
+    if (connection == nullptr) {
+        server_stats::add(context_.stats.requests_failed);
+        reply_error("ERR upstream Redis is unavailable (" + context_.pool->settings().host + ":" +
+                    std::to_string(context_.pool->settings().port) + ")");
+        return;
+    }
+    if (action == reply_action::pass && !runs_.empty() && runs_.back().action == reply_action::pass &&
+        runs_.back().local_after.empty()) {
+        ++runs_.back().upstream_count;
+    } else {
+        runs_.push_back(reply_run{1, action, {}});
+    }
+    ++inflight_;
+    ++batch_forwarded_;
+    connection->send(shared_from_this(), raw);
+}
+
+void session::forward_args(std::span<const std::string_view> args, reply_action action) {
+    encode_scratch_.clear();
+    protocol::write_array_header(encode_scratch_, static_cast<std::int64_t>(args.size()));
+    for (std::string_view arg : args) protocol::write_bulk(encode_scratch_, arg);
+    forward(encode_scratch_, action);
+}
+
+void session::reply(std::string_view bytes) {
+    ++batch_local_;
+    if (runs_.empty())
+        out_.append(bytes);
+    else
+        runs_.back().local_after.append(bytes);
+}
+
+void session::reply_error(std::string_view message) {
+    std::string line;
+    protocol::write_error(line, message);
+    reply(line);
+}
+
+void session::on_reply_bytes(std::string_view bytes, bool complete) {
+    if (runs_.front().action == reply_action::pass)
+        out_.append(bytes);
+    else
+        transform_buffer_.append(bytes);
+    if (complete) {
+        if (runs_.front().action == reply_action::append_sidecar_info) {
+            append_sidecar_section(transform_buffer_, context_.sidecar_info(), out_);
+            transform_buffer_.clear();
+        }
+        finish_upstream_reply();
+    }
+    schedule_flush();
+}
+
+void session::on_reply_failed(std::string_view reason, bool partial) {
+    server_stats::add(context_.stats.requests_failed);
+    if (partial) {
+        // Part of the reply is already on its way to the client: nothing can complete it.
+        stop();
+    }
+    transform_buffer_.clear();
+    protocol::write_error(out_, "ERR upstream Redis failed before replying, the command's outcome is unknown: " +
+                                    single_line(reason));
+    finish_upstream_reply();
+    schedule_flush();
+}
+
+void session::finish_upstream_reply() {
+    --inflight_;
+    reply_run& head = runs_.front();
+    if (--head.upstream_count == 0) {
+        out_.append(head.local_after);
+        runs_.pop_front();
+    }
+    wake_reader();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+void session::schedule_flush() {
+    if (flush_scheduled_ || writing_ || stopped_) return;
+    flush_scheduled_ = true;
+    // Deferred to the end of this turn of the event loop, so every reply that arrived in one
+    // upstream read leaves in one write.
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->flush_scheduled_ = false;
+        self->flush();
+    });
+}
+
+void session::flush() {
+    if (writing_ || stopped_) return;
+    if (out_.empty()) {
+        if (close_after_replies_ && runs_.empty()) stop();
+        return;
+    }
+    writing_ = true;
+    std::swap(out_, writing_buffer_);
+    asio::async_write(socket_, asio::buffer(writing_buffer_),
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                          self->writing_ = false;
+                          if (self->writing_buffer_.capacity() > keep_capacity)
+                              std::string().swap(self->writing_buffer_);
+                          else
+                              self->writing_buffer_.clear();
+                          if (ec) {
+                              self->stop();
+                              return;
+                          }
+                          self->flush();
+                          self->wake_reader();
+                      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands the sidecar answers itself
+
+void session::answer_ping(std::span<const std::string_view> args) {
+    if (args.size() == 1) {
+        reply("+PONG\r\n");
+    } else if (args.size() == 2) {
+        std::string bulk;
+        protocol::write_bulk(bulk, args[1]);
+        reply(bulk);
+    } else {
+        reply_error(wrong_arity(args[0]));
+    }
+}
+
+bool session::wants_pin_for_select(std::span<const std::string_view> args) const {
+    // Only db 0, the pool's own, is answered here; anything else (errors included) goes to
+    // Redis on a connection of the client's own.
+    return !(args.size() == 2 && args[1] == "0");
+}
+
+void session::answer_hello(std::span<const std::string_view> args) {
+    std::int64_t version = 2;
+    if (args.size() >= 2) {
+        if (!protocol::parse_int64(args[1], version)) {
+            reply_error("ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        if (version < 2 || version > 3) {
+            reply_error("NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    std::string_view new_name;
+    bool set_name = false;
+    for (std::size_t i = 2; i < args.size(); ++i) {
+        const std::size_t more = args.size() - 1 - i;
+        if (equals_lower(args[i], "auth") && more >= 2) {
+            pin_requested_ = true;  // authentication is Redis's business, on the client's own connection
+            return;
+        }
+        if (equals_lower(args[i], "setname") && more >= 1) {
+            if (!is_valid_client_name(args[i + 1])) {
+                reply_error("ERR Client names cannot contain spaces, newlines or special characters.");
+                return;
+            }
+            new_name = args[++i];
+            set_name = true;
+            continue;
+        }
+        reply_error("ERR Syntax error in HELLO option '" + std::string(args[i]) + "'");
+        return;
+    }
+    if (version == 3) {
+        pin_requested_ = true;  // RESP3 replies and push messages: a connection of its own
+        return;
+    }
+    if (set_name) name_ = new_name;
+    std::string out;
+    protocol::write_array_header(out, 14);
+    protocol::write_bulk(out, "server");
+    protocol::write_bulk(out, "redis");
+    protocol::write_bulk(out, "version");
+    protocol::write_bulk(out, context_.pool->redis_version().empty() ? "7.0.0" : context_.pool->redis_version());
+    protocol::write_bulk(out, "proto");
+    protocol::write_integer(out, 2);
+    protocol::write_bulk(out, "id");
+    protocol::write_integer(out, static_cast<std::int64_t>(id_));
+    protocol::write_bulk(out, "mode");
+    protocol::write_bulk(out, "standalone");
+    protocol::write_bulk(out, "role");
+    protocol::write_bulk(out, "master");
+    protocol::write_bulk(out, "modules");
+    protocol::write_array_header(out, 0);
+    reply(out);
+}
+
+void session::answer_client(std::span<const std::string_view> args) {
+    if (args.size() < 2) {
+        reply_error(wrong_arity(args[0]));
+        return;
+    }
+    const std::string_view sub = args[1];
+    auto arity_error = [&] {
+        std::string full(args[0]);
+        full += '|';
+        full += sub;
+        reply_error(wrong_arity(full));
+    };
+    if (equals_lower(sub, "setname")) {
+        if (args.size() != 3) return arity_error();
+        if (!is_valid_client_name(args[2])) {
+            reply_error("ERR Client names cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        name_ = args[2];
+        reply("+OK\r\n");
+    } else if (equals_lower(sub, "getname")) {
+        if (args.size() != 2) return arity_error();
+        std::string out;
+        if (name_.empty())
+            protocol::write_null_bulk(out);
+        else
+            protocol::write_bulk(out, name_);
+        reply(out);
+    } else if (equals_lower(sub, "id")) {
+        if (args.size() != 2) return arity_error();
+        std::string out;
+        protocol::write_integer(out, static_cast<std::int64_t>(id_));
+        reply(out);
+    } else if (equals_lower(sub, "setinfo")) {
+        // Client libraries send this on connect (Redis 7.2); the sidecar keeps it per client.
+        if (args.size() != 4) return arity_error();
+        if (!equals_lower(args[2], "lib-name") && !equals_lower(args[2], "lib-ver")) {
+            reply_error("ERR Unrecognized option '" + std::string(args[2]) + "'");
+            return;
+        }
+        if (!is_valid_client_name(args[3])) {
+            reply_error("ERR " + std::string(equals_lower(args[2], "lib-name") ? "lib-name" : "lib-ver") +
+                        " cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        reply("+OK\r\n");
+    } else if (equals_lower(sub, "tracking") || equals_lower(sub, "reply") || equals_lower(sub, "kill") ||
+               equals_lower(sub, "caching") || equals_lower(sub, "getredir") ||
+               equals_lower(sub, "trackinginfo") || equals_lower(sub, "no-evict") ||
+               equals_lower(sub, "no-touch")) {
+        pin_requested_ = true;
+    } else {
+        forward_args(args, reply_action::pass);
+    }
+}
+
+void session::answer_info(std::span<const std::string_view> args) {
+    bool asked_sidecar = false;
+    bool includes_all = args.size() == 1;
+    std::vector<std::string_view> forwarded{args[0]};
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (equals_lower(args[i], "sidecar")) {
+            asked_sidecar = true;
+            continue;
+        }
+        if (equals_lower(args[i], "default") || equals_lower(args[i], "all") || equals_lower(args[i], "everything"))
+            includes_all = true;
+        forwarded.push_back(args[i]);
+    }
+    if (forwarded.size() == 1 && asked_sidecar) {
+        std::string out;
+        protocol::write_bulk(out, context_.sidecar_info());
+        reply(out);
+        return;
+    }
+    const reply_action action =
+        (asked_sidecar || includes_all) ? reply_action::append_sidecar_info : reply_action::pass;
+    forward_args(forwarded, action);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pinned connections
+
+asio::awaitable<bool> session::become_pinned() {
+    // The command that asked for the pin is still at the start of rx_.
+    const std::string command = pin_command_name_;
+    auto refuse = [&](const std::string& message) {
+        pin_requested_ = false;
+        rx_.consume(pin_command_length_);
+        reply_error(message);
+        flush();
+    };
+    auto connection = upstream::pinned_connection::try_create(context_.pool);
+    if (!connection) {
+        refuse("ERR max number of pinned connections reached (max-pinned " +
+               std::to_string(context_.settings.max_pinned) + "); '" + command +
+               "' needs a dedicated connection to Redis");
+        co_return false;
+    }
+    const upstream::open_result opened = co_await connection->async_open(name_);
+    if (stopped_) co_return false;
+    if (!opened.error.empty()) {
+        server_stats::add(context_.stats.requests_failed);
+        refuse("ERR upstream Redis is unavailable: " + single_line(opened.error));
+        co_return false;
+    }
+    pinned_ = std::move(connection);
+    server_stats::add(context_.stats.pinned_connections);
+    server_stats::add(context_.stats.pinned_sessions_total);
+    asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->pipe_pinned_to_client(); },
+                   asio::detached);
+    co_return true;
+}
+
+asio::awaitable<void> session::pipe_client_to_pinned() {
+    // From the command that asked for the pin on, the client's bytes go to Redis unchanged.
+    while (!stopped_) {
+        if (!rx_.empty()) {
+            auto [wec, written] =
+                co_await asio::async_write(pinned_->socket(), asio::buffer(rx_.readable()), as_tuple(use_awaitable));
+            if (wec) break;
+            rx_.clear();
+            rx_.shrink_to(keep_capacity);
+        }
+        rx_.prepare(read_chunk);
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
+                                                        as_tuple(use_awaitable));
+        if (ec) break;
+        rx_.commit(n);
+    }
+    stop();
+}
+
+asio::awaitable<void> session::pipe_pinned_to_client() {
+    protocol::byte_buffer& buffer = pinned_->leftover();
+    while (!stopped_) {
+        if (!buffer.empty()) {
+            auto [wec, written] =
+                co_await asio::async_write(socket_, asio::buffer(buffer.readable()), as_tuple(use_awaitable));
+            if (wec) break;
+            buffer.clear();
+        }
+        buffer.prepare(read_chunk);
+        auto [ec, n] = co_await pinned_->socket().async_read_some(
+            asio::buffer(buffer.writable(), buffer.writable_size()), as_tuple(use_awaitable));
+        if (ec) break;  // Redis closed it (QUIT, or Redis went away): so does the client's
+        buffer.commit(n);
+    }
+    stop();
+}
+
+}  // namespace redis_sidecar::server

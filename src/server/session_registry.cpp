@@ -1,0 +1,21 @@
+#include "redis_sidecar/server/session.hpp"
+#include "redis_sidecar/server/session_context.hpp"
+
+#include <vector>
+
+namespace redis_sidecar::server {
+
+void session_registry::add(const std::shared_ptr<session>& s) { sessions_[s->id()] = s; }
+
+void session_registry::remove(std::uint64_t id) { sessions_.erase(id); }
+
+void session_registry::stop_all() {
+    // stop() removes each session from the map, so walk a copy.
+    std::vector<std::shared_ptr<session>> live;
+    live.reserve(sessions_.size());
+    for (auto& [id, weak] : sessions_)
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+    for (auto& s : live) s->stop();
+}
+
+}  // namespace redis_sidecar::server

@@ -1,0 +1,112 @@
+#include "redis_sidecar/server/sidecar.hpp"
+
+#include <boost/asio/post.hpp>
+#include <thread>
+
+#include "redis_sidecar/server/info.hpp"
+#include "redis_sidecar/server/listener.hpp"
+#include "redis_sidecar/server/session_context.hpp"
+#include "redis_sidecar/upstream/pool.hpp"
+
+namespace redis_sidecar::server {
+
+namespace {
+upstream::upstream_settings upstream_settings_from(const config::settings& s) {
+    upstream::upstream_settings u;
+    u.host = s.upstream.host;
+    u.port = s.upstream.port;
+    u.user = s.upstream_user;
+    u.password = s.upstream_password;
+    u.connections = s.upstream_connections;
+    u.timeout = std::chrono::milliseconds(s.upstream_timeout_ms);
+    u.max_pinned = s.max_pinned;
+    return u;
+}
+}  // namespace
+
+struct sidecar::worker {
+    worker(const config::settings& settings, server_stats& stats, const sidecar& owner)
+        : io(1),
+          pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
+          context{pool, settings, stats, sessions, [&owner] { return owner.info_section(); }} {}
+
+    void stop() {
+        for (auto& l : listeners) l->stop();
+        sessions.stop_all();
+        pool->stop();
+    }
+
+    boost::asio::io_context io;
+    std::shared_ptr<upstream::pool> pool;
+    session_registry sessions;
+    session_context context;
+    std::vector<std::shared_ptr<listener>> listeners;
+};
+
+sidecar::sidecar(const config::settings& settings) : settings_(settings) {
+    for (unsigned i = 0; i < settings.threads; ++i) {
+        auto w = std::make_unique<worker>(settings, stats_, *this);
+        w->listeners.push_back(listener::bind_tcp(w->io, settings.listen, settings.threads > 1, w->context));
+        // One loop serves the unix socket: a path cannot be shared the way a port can.
+        if (i == 0 && !settings.unixsocket.empty())
+            w->listeners.push_back(
+                listener::bind_unix(w->io, settings.unixsocket, settings.unixsocketperm, w->context));
+        workers_.push_back(std::move(w));
+    }
+}
+
+sidecar::~sidecar() = default;
+
+void sidecar::run() {
+    for (auto& w : workers_) {
+        w->pool->start();
+        for (auto& l : w->listeners) l->start();
+    }
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([w = workers_[i].get()] { w->io.run(); });
+    workers_[0]->io.run();
+    for (auto& t : threads) t.join();
+}
+
+void sidecar::stop() {
+    for (auto& w : workers_) boost::asio::post(w->io, [w = w.get()] { w->stop(); });
+}
+
+boost::asio::io_context& sidecar::main_context() { return workers_[0]->io; }
+
+bool sidecar::upstream_up() const {
+    for (const auto& w : workers_)
+        if (!w->pool->up()) return false;
+    return true;
+}
+
+std::vector<std::string> sidecar::listening_on() const {
+    std::vector<std::string> out;
+    for (const auto& l : workers_[0]->listeners) out.push_back(l->description());
+    return out;
+}
+
+std::string sidecar::info_section() const {
+    sidecar_figures f;
+    f.upstream_up = upstream_up();
+    f.upstream_address = settings_.upstream.host + ":" + std::to_string(settings_.upstream.port);
+    for (const auto& w : workers_) {
+        f.upstream_connections += w->pool->size();
+        f.upstream_connections_ready += w->pool->ready_connections();
+        f.upstream_connection_failures += w->pool->connection_failures();
+        if (f.redis_version.empty()) f.redis_version = w->pool->redis_version();
+    }
+    f.threads = settings_.threads;
+    f.connected_clients = server_stats::get(stats_.connected_clients);
+    f.total_connections = server_stats::get(stats_.total_connections);
+    f.rejected_connections = server_stats::get(stats_.rejected_connections);
+    f.pinned_connections = server_stats::get(stats_.pinned_connections);
+    f.pinned_sessions_total = server_stats::get(stats_.pinned_sessions_total);
+    f.requests_forwarded = server_stats::get(stats_.requests_forwarded);
+    f.requests_local = server_stats::get(stats_.requests_local);
+    f.requests_failed = server_stats::get(stats_.requests_failed);
+    f.protocol_errors = server_stats::get(stats_.protocol_errors);
+    return format_sidecar_section(f);
+}
+
+}  // namespace redis_sidecar::server

@@ -1,0 +1,194 @@
+#include "redis_sidecar/upstream/pooled_connection.hpp"
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "redis_sidecar/upstream/handshake.hpp"
+
+namespace asio = boost::asio;
+using asio::as_tuple;
+using asio::use_awaitable;
+
+namespace redis_sidecar::upstream {
+
+namespace {
+// A reply at least this large is passed on while it arrives instead of being buffered whole.
+constexpr std::size_t stream_threshold = 64 * 1024;
+// The receive buffer returns to this size after a large reply.
+constexpr std::size_t rx_capacity = 64 * 1024;
+constexpr std::chrono::milliseconds first_backoff{50};
+constexpr std::chrono::milliseconds max_backoff{1000};
+}  // namespace
+
+pooled_connection::pooled_connection(asio::any_io_executor executor, const upstream_settings& settings,
+                                     connection_observer& observer)
+    : executor_(executor),
+      settings_(settings),
+      observer_(observer),
+      socket_(executor),
+      retry_timer_(executor),
+      timeout_timer_(executor),
+      rx_(rx_capacity) {}
+
+void pooled_connection::start() {
+    asio::co_spawn(executor_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+void pooled_connection::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    retry_timer_.cancel();
+    if (ready_) {
+        fail("the sidecar is shutting down");
+    } else {
+        boost::system::error_code ignored;
+        socket_.close(ignored);
+    }
+}
+
+asio::awaitable<void> pooled_connection::run() {
+    auto backoff = first_backoff;
+    while (!stopped_) {
+        socket_ = asio::ip::tcp::socket(executor_);
+        rx_.clear();
+        framer_.reset();
+        const open_result opened = co_await async_open(socket_, settings_, rx_);
+        if (stopped_) break;
+        if (!opened.error.empty()) {
+            boost::system::error_code ignored;
+            socket_.close(ignored);
+            observer_.on_connection_failed(opened.error, opened.refused);
+            retry_timer_.expires_after(backoff);
+            co_await retry_timer_.async_wait(as_tuple(use_awaitable));
+            backoff = std::min(backoff * 2, max_backoff);
+            continue;
+        }
+        backoff = first_backoff;
+        ready_ = true;
+        observer_.on_connection_ready(opened.redis_version);
+        asio::co_spawn(executor_, [self = shared_from_this()] { return self->watch_timeouts(); }, asio::detached);
+        co_await read_replies();
+    }
+}
+
+asio::awaitable<void> pooled_connection::read_replies() {
+    const unsigned generation = generation_;
+    for (;;) {
+        rx_.prepare(16 * 1024);
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
+                                                        as_tuple(use_awaitable));
+        if (generation != generation_) co_return;  // failed meanwhile (timeout, write error, stop)
+        if (ec) {
+            fail(ec == asio::error::eof ? "Redis closed the connection" : "read: " + ec.message());
+            co_return;
+        }
+        rx_.commit(n);
+        if (!deliver_replies()) {
+            fail("Redis sent a reply nobody asked for, or one that is not RESP");
+            co_return;
+        }
+        if (rx_.empty()) rx_.shrink_to(rx_capacity);
+    }
+}
+
+// Hands every complete reply in rx_ to its sink, and streams the start of a large one.
+bool pooled_connection::deliver_replies() {
+    while (!rx_.empty()) {
+        const std::string_view input = rx_.readable();
+        const protocol::frame_result framed = framer_.next(input);
+        if (framed.status == protocol::frame_status::error || pending_.empty()) return false;
+        if (framed.status == protocol::frame_status::complete) {
+            pending_request head = std::move(pending_.front());
+            pending_.pop_front();
+            head_partially_delivered_ = false;
+            head.sink->on_reply_bytes(input.substr(0, framed.length), true);
+            rx_.consume(framed.length);
+            continue;
+        }
+        const std::size_t scanned = std::min(framer_.scanned(), input.size());
+        if (scanned >= stream_threshold) {
+            pending_.front().sink->on_reply_bytes(input.substr(0, scanned), false);
+            framer_.discard_prefix(scanned);
+            rx_.consume(scanned);
+            head_partially_delivered_ = true;
+        }
+        return true;
+    }
+    return true;
+}
+
+asio::awaitable<void> pooled_connection::watch_timeouts() {
+    const unsigned generation = generation_;
+    const auto period = std::max<std::chrono::milliseconds>(settings_.timeout / 5, std::chrono::milliseconds(5));
+    while (generation == generation_) {
+        timeout_timer_.expires_after(period);
+        co_await timeout_timer_.async_wait(as_tuple(use_awaitable));
+        if (generation != generation_) co_return;
+        if (!pending_.empty() &&
+            std::chrono::steady_clock::now() - pending_.front().sent_at > settings_.timeout) {
+            fail("Redis did not answer within " + std::to_string(settings_.timeout.count()) + " ms");
+            co_return;
+        }
+    }
+}
+
+void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request) {
+    outgoing_.append(request);
+    pending_.push_back({std::move(sink), std::chrono::steady_clock::now()});
+    schedule_flush();
+}
+
+// Writing is deferred to the end of this turn of the event loop, so requests that several clients
+// sent in the same turn leave in one write: the pipelining across clients that makes Redis cheaper.
+void pooled_connection::schedule_flush() {
+    if (flush_scheduled_) return;
+    flush_scheduled_ = true;
+    asio::post(executor_, [self = shared_from_this()] {
+        self->flush_scheduled_ = false;
+        self->flush();
+    });
+}
+
+void pooled_connection::flush() {
+    if (writing_ || outgoing_.empty() || !ready_) return;
+    writing_ = true;
+    std::swap(outgoing_, writing_buffer_);
+    asio::async_write(socket_, asio::buffer(writing_buffer_),
+                      [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
+                          if (generation != self->generation_) return;
+                          self->writing_ = false;
+                          self->writing_buffer_.clear();
+                          if (ec) {
+                              self->fail("write: " + ec.message());
+                              return;
+                          }
+                          self->flush();
+                      });
+}
+
+void pooled_connection::fail(const std::string& reason) {
+    if (!ready_) return;
+    ready_ = false;
+    ++generation_;
+    writing_ = false;
+    outgoing_.clear();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    timeout_timer_.cancel();
+    std::deque<pending_request> failed;
+    failed.swap(pending_);
+    bool partial = head_partially_delivered_;
+    head_partially_delivered_ = false;
+    for (pending_request& request : failed) {
+        request.sink->on_reply_failed(reason, partial);
+        partial = false;
+    }
+    observer_.on_connection_failed(reason, false);
+}
+
+}  // namespace redis_sidecar::upstream
