@@ -29,6 +29,7 @@ po::options_description make_options(settings& s, std::string& listen, std::stri
         ("upstream", po::value(&upstream)->default_value("127.0.0.1:6379"), "HOST:PORT of Redis")
         ("upstream-connections", po::value(&s.upstream_connections)->default_value(s.upstream_connections), "shared pipelined connections to Redis per thread")
         ("upstream-timeout", po::value(&s.upstream_timeout_ms)->default_value(s.upstream_timeout_ms), "ms before an unanswered request fails its upstream connection")
+        ("probe-interval", po::value(&s.probe_interval_ms)->default_value(s.probe_interval_ms), "ms between reconnect probes while Redis is down, and idle heartbeat period while up")
         ("upstream-user", po::value(&s.upstream_user), "ACL user for AUTH to Redis")
         ("upstream-password-file", po::value(&s.upstream_password_file), "file holding the password for AUTH to Redis")
         ("max-pinned", po::value(&s.max_pinned)->default_value(s.max_pinned), "dedicated upstream connections for stateful clients per thread")
@@ -36,6 +37,7 @@ po::options_description make_options(settings& s, std::string& listen, std::stri
         ("maxclients", po::value(&s.maxclients)->default_value(s.maxclients), "client connections accepted at once")
         ("threads", po::value(&s.threads)->default_value(s.threads), "event-loop threads")
         ("log-level", po::value(&s.log_level)->default_value(s.log_level), "trace|debug|info|warn|error|critical|off")
+        ("local-maxmemory", po::value(&s.local_maxmemory)->default_value(s.local_maxmemory), "bytes of the local store while Redis is down (LRU eviction past it)")
         ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory for durable state");
     // clang-format on
     return d;
@@ -67,6 +69,7 @@ void validate(settings& s) {
     if (s.upstream_connections == 0 || s.upstream_connections > 256)
         invalid("upstream-connections", "must be 1 to 256");
     if (s.upstream_timeout_ms == 0) invalid("upstream-timeout", "must be at least 1 ms");
+    if (s.probe_interval_ms == 0) invalid("probe-interval", "must be at least 1 ms");
     if (s.max_inflight == 0) invalid("max-inflight", "must be at least 1");
     if (s.maxclients == 0) invalid("maxclients", "must be at least 1");
     if (s.threads == 0 || s.threads > 64) invalid("threads", "must be 1 to 64");

@@ -1,15 +1,12 @@
 #include "redis_sidecar/protocol/reply_framer.hpp"
 
+#include <cstdint>
 #include <cstring>
 
 #include "redis_sidecar/protocol/numbers.hpp"
 
 namespace redis_sidecar::protocol {
 
-namespace {
-// Redis never sends a header line this long; past it the stream is not RESP.
-constexpr std::size_t max_header_line = 64 * 1024;
-}  // namespace
 
 void reply_framer::reset() {
     stack_.clear();
@@ -40,7 +37,7 @@ frame_result reply_framer::next(std::string_view input) {
             const std::string_view rest = input.substr(position_);
             const void* cr = std::memchr(rest.data(), '\r', rest.size());
             if (cr == nullptr) {
-                if (rest.size() > max_header_line) return {frame_status::error, 0};
+                if (rest.size() > max_line_length) return {frame_status::error, 0};
                 return {frame_status::need_more, 0};
             }
             const auto line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - rest.data());
@@ -60,6 +57,9 @@ frame_result reply_framer::next(std::string_view input) {
                     if (n == -1) {
                         position_ = after_line;
                         element_done = true;
+                    } else if (static_cast<std::uint64_t>(n) > SIZE_MAX - 2 - after_line) {
+                        // The end offset would not fit in size_t: no real reply is that long.
+                        return {frame_status::error, 0};
                     } else {
                         position_ = after_line + static_cast<std::size_t>(n) + 2;
                         in_bulk_body_ = true;
@@ -69,7 +69,11 @@ frame_result reply_framer::next(std::string_view input) {
                     if (!parse_int64(line, n) || n < -1 || (n == -1 && rest[0] != '*'))
                         return {frame_status::error, 0};
                     position_ = after_line;
-                    if (rest[0] == '%' || rest[0] == '|') n *= 2;
+                    // Maps and attributes count pairs; a count whose double overflows is not RESP.
+                    if (rest[0] == '%' || rest[0] == '|') {
+                        if (n > INT64_MAX / 2) return {frame_status::error, 0};
+                        n *= 2;
+                    }
                     if (n > 0)
                         stack_.push_back({n, rest[0] == '|'});
                     else if (rest[0] != '|')

@@ -15,6 +15,16 @@ bool is_space(char c) {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\v' || c == '\f';
 }
 
+// Where the header line starting at `s` ends: the first '\r', as Redis's strchr finds it. strchr
+// stops at a NUL byte, so a NUL before the '\r' hides it and Redis keeps waiting for more bytes.
+std::size_t find_header_end(std::string_view s) {
+    const void* cr = std::memchr(s.data(), '\r', s.size());
+    if (cr == nullptr) return std::string_view::npos;
+    const auto end = static_cast<std::size_t>(static_cast<const char*>(cr) - s.data());
+    if (std::memchr(s.data(), '\0', end) != nullptr) return std::string_view::npos;
+    return end;
+}
+
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -91,6 +101,7 @@ void request_parser::reset() {
     bulk_length_ = -1;
     position_ = 0;
     spans_.clear();
+    inline_scanned_ = 0;
 }
 
 parse_result request_parser::fail(const char* message) {
@@ -108,12 +119,11 @@ parse_result request_parser::parse(std::string_view input) {
 
 parse_result request_parser::parse_multibulk(std::string_view input) {
     if (remaining_args_ == 0) {
-        const void* cr = std::memchr(input.data(), '\r', input.size());
-        if (cr == nullptr) {
+        const std::size_t line_end = find_header_end(input);
+        if (line_end == std::string_view::npos) {
             if (input.size() > limits_.max_inline_size) return fail("Protocol error: too big mbulk count string");
             return {parse_status::need_more, 0};
         }
-        const auto line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - input.data());
         // Like Redis, the byte after '\r' is taken as '\n' without looking at it.
         if (line_end + 2 > input.size()) return {parse_status::need_more, 0};
         std::int64_t count = 0;
@@ -131,16 +141,17 @@ parse_result request_parser::parse_multibulk(std::string_view input) {
     while (remaining_args_ > 0) {
         if (bulk_length_ < 0) {
             const std::string_view rest = input.substr(position_);
-            const void* cr = std::memchr(rest.data(), '\r', rest.size());
-            if (cr == nullptr) {
+            const std::size_t line_end = find_header_end(rest);
+            if (line_end == std::string_view::npos) {
                 if (rest.size() > limits_.max_inline_size) return fail("Protocol error: too big bulk count string");
                 return {parse_status::need_more, 0};
             }
-            const auto line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - rest.data());
             if (line_end + 2 > rest.size()) return {parse_status::need_more, 0};
             if (rest[0] != '$') {
                 error_storage_ = "Protocol error: expected '$', got '";
-                error_storage_.push_back(rest[0]);
+                // Redis formats this one with addReplyErrorFormat, which turns '\r' and '\n' into
+                // spaces so the error line stays one line (e.g. "*1\r\n\r\n" gets "got ' '").
+                error_storage_.push_back(rest[0] == '\r' || rest[0] == '\n' ? ' ' : rest[0]);
                 error_storage_.push_back('\'');
                 error_ = error_storage_;
                 reset();
@@ -172,9 +183,12 @@ parse_result request_parser::parse_multibulk(std::string_view input) {
 }
 
 parse_result request_parser::parse_inline(std::string_view input) {
-    // Redis looks for '\n' with strchr, so a NUL byte hides any newline after it.
+    // Redis looks for '\n' with strchr, so a NUL byte hides any newline after it. The search resumes
+    // where the last call stopped, so a line arriving in many reads is scanned once; a NUL stops it
+    // for good, as it does Redis, until the line is too big.
     std::size_t newline = std::string_view::npos;
-    for (std::size_t i = 0; i < input.size(); ++i) {
+    std::size_t i = inline_scanned_;
+    for (; i < input.size(); ++i) {
         if (input[i] == '\n') {
             newline = i;
             break;
@@ -182,20 +196,22 @@ parse_result request_parser::parse_inline(std::string_view input) {
         if (input[i] == '\0') break;
     }
     if (newline == std::string_view::npos) {
+        inline_scanned_ = i;
         if (input.size() > limits_.max_inline_size) return fail("Protocol error: too big inline request");
         return {parse_status::need_more, 0};
     }
+    inline_scanned_ = 0;
     std::size_t line_length = newline;
     if (line_length > 0 && input[line_length - 1] == '\r') --line_length;
     inline_scratch_.clear();
-    std::vector<std::size_t> ends;
-    if (!split_inline_args(input.substr(0, line_length), inline_scratch_, ends))
+    inline_ends_.clear();
+    if (!split_inline_args(input.substr(0, line_length), inline_scratch_, inline_ends_))
         return fail("Protocol error: unbalanced quotes in request");
-    if (ends.empty()) return {parse_status::empty, newline + 1};
+    if (inline_ends_.empty()) return {parse_status::empty, newline + 1};
     inline_ = true;
     args_.clear();
     std::size_t begin = 0;
-    for (std::size_t end : ends) {
+    for (std::size_t end : inline_ends_) {
         args_.push_back(std::string_view(inline_scratch_).substr(begin, end - begin));
         begin = end;
     }

@@ -3,12 +3,24 @@
 #include <array>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace redis_sidecar::server {
 
 namespace {
 
 char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+// No command looked up here has a longer name.
+constexpr std::size_t longest_name = 12;
+using name_buffer = std::array<char, longest_name>;
+
+// The command name in lowercase, in `buffer`; empty when it is too long to be one looked up.
+std::string_view lowercase_name(std::string_view name, name_buffer& buffer) {
+    if (name.size() > longest_name) return {};
+    for (std::size_t i = 0; i < name.size(); ++i) buffer[i] = to_lower(name[i]);
+    return {buffer.data(), name.size()};
+}
 
 // Commands whose effect outlives the command on the connection that ran it, so sharing that
 // connection with other clients would leak state between them or break the reply order.
@@ -45,7 +57,31 @@ bool has_block_option(std::span<const std::string_view> args) {
     return false;
 }
 
+// SET is replay-safe only as a plain overwrite: NX/XX/GET make its reply or effect depend on
+// what was there, and a first run that Redis applied changes that.
+bool is_plain_set(std::span<const std::string_view> args) {
+    for (std::size_t i = 3; i < args.size(); ++i)
+        if (equals_lower(args[i], "nx") || equals_lower(args[i], "xx") || equals_lower(args[i], "get")) return false;
+    return true;
+}
+
 }  // namespace
+
+bool is_replay_safe(std::span<const std::string_view> args) {
+    static const std::unordered_set<std::string_view> safe = {
+        "get",         "mget",      "exists",      "ttl",
+        "pttl",        "expiretime", "pexpiretime", "strlen",
+        "type",        "keys",      "scan",        "dbsize",
+        "randomkey",   "ping",      "echo",        "time",
+        "mset",        "del",       "unlink",      "persist",
+        "setex",       "psetex",    "pexpireat",   "expireat",
+        "set",
+    };
+    name_buffer buffer;
+    const std::string_view key = lowercase_name(args[0], buffer);
+    if (key.empty() || safe.find(key) == safe.end()) return false;
+    return key != "set" || is_plain_set(args);
+}
 
 bool equals_lower(std::string_view text, std::string_view lowercase) {
     if (text.size() != lowercase.size()) return false;
@@ -55,13 +91,9 @@ bool equals_lower(std::string_view text, std::string_view lowercase) {
 }
 
 command_route route_command(std::span<const std::string_view> args) {
-    const std::string_view name = args[0];
-    // No routed command has a longer name; longer names are forwarded without a lookup.
-    constexpr std::size_t longest = 12;
-    if (name.size() > longest) return command_route::forward;
-    std::array<char, longest> lower{};
-    for (std::size_t i = 0; i < name.size(); ++i) lower[i] = to_lower(name[i]);
-    const std::string_view key(lower.data(), name.size());
+    name_buffer buffer;
+    const std::string_view key = lowercase_name(args[0], buffer);
+    if (key.empty()) return command_route::forward;
     if (key == "xread" || key == "xreadgroup")
         return has_block_option(args) ? command_route::pin : command_route::forward;
     const auto& table = routes();

@@ -24,6 +24,7 @@ std::string format_sidecar_section(const sidecar_figures& f) {
     line(out, "upstream_connections", f.upstream_connections);
     line(out, "upstream_connections_ready", f.upstream_connections_ready);
     line(out, "upstream_connection_failures", f.upstream_connection_failures);
+    line(out, "mode_transitions", f.mode_transitions);
     line(out, "threads", f.threads);
     line(out, "connected_clients", f.connected_clients);
     line(out, "total_connections_received", f.total_connections);
@@ -51,6 +52,176 @@ void append_sidecar_section(std::string_view redis_reply, std::string_view secti
     if (!combined.empty()) combined.append("\r\n");
     combined.append(section);
     protocol::write_bulk(out, combined);
+}
+
+}  // namespace redis_sidecar::server
+
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+
+namespace redis_sidecar::server {
+
+namespace {
+
+enum section : unsigned {
+    server_section = 1 << 0,
+    clients_section = 1 << 1,
+    memory_section = 1 << 2,
+    persistence_section = 1 << 3,
+    stats_section = 1 << 4,
+    replication_section = 1 << 5,
+    cpu_section = 1 << 6,
+    commandstats_section = 1 << 7,
+    keyspace_section = 1 << 8,
+    sidecar_section_bit = 1 << 9,
+};
+
+constexpr unsigned default_sections = server_section | clients_section | memory_section | persistence_section |
+                                      stats_section | replication_section | cpu_section | keyspace_section |
+                                      sidecar_section_bit;
+constexpr unsigned all_sections = default_sections | commandstats_section;
+
+bool same_lower(std::string_view text, std::string_view lowercase) {
+    if (text.size() != lowercase.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(text[i])) != lowercase[i]) return false;
+    return true;
+}
+
+// Which sections the arguments ask for, as Redis 7.0's genInfoSectionDict decides it.
+unsigned requested_sections(std::span<const std::string_view> arguments) {
+    if (arguments.empty()) return default_sections;
+    static constexpr std::array<std::pair<std::string_view, unsigned>, 13> names = {{
+        {"default", default_sections},
+        {"all", all_sections},
+        {"everything", all_sections},
+        {"server", server_section},
+        {"clients", clients_section},
+        {"memory", memory_section},
+        {"persistence", persistence_section},
+        {"stats", stats_section},
+        {"replication", replication_section},
+        {"cpu", cpu_section},
+        {"commandstats", commandstats_section},
+        {"keyspace", keyspace_section},
+        {"sidecar", sidecar_section_bit},
+    }};
+    unsigned wanted = 0;
+    for (std::string_view argument : arguments)
+        for (const auto& [name, bits] : names)
+            if (same_lower(argument, name)) wanted |= bits;
+    return wanted;
+}
+
+std::string human_bytes(std::uint64_t n) {
+    char text[32];
+    const double d = static_cast<double>(n);
+    if (n < 1024)
+        std::snprintf(text, sizeof text, "%lluB", static_cast<unsigned long long>(n));
+    else if (n < 1024ULL * 1024)
+        std::snprintf(text, sizeof text, "%.2fK", d / 1024);
+    else if (n < 1024ULL * 1024 * 1024)
+        std::snprintf(text, sizeof text, "%.2fM", d / (1024 * 1024));
+    else
+        std::snprintf(text, sizeof text, "%.2fG", d / (1024.0 * 1024 * 1024));
+    return text;
+}
+
+std::string seconds_text(const timeval& t) {
+    char text[48];
+    std::snprintf(text, sizeof text, "%ld.%06ld", static_cast<long>(t.tv_sec), static_cast<long>(t.tv_usec));
+    return text;
+}
+
+void add_section(std::string& out, std::string_view body) {
+    if (!out.empty()) out.append("\r\n");
+    out.append(body);
+}
+
+}  // namespace
+
+std::string format_local_info(std::span<const std::string_view> sections, const local_figures& f,
+                              std::string_view sidecar_section) {
+    const unsigned wanted = requested_sections(sections);
+    std::string out;
+    std::string s;
+    if (wanted & server_section) {
+        utsname name{};
+        ::uname(&name);
+        s = "# Server\r\n";
+        line(s, "redis_version", f.redis_version);
+        line(s, "redis_mode", "standalone");
+        line(s, "os", std::string(name.sysname) + " " + name.release + " " + name.machine);
+        line(s, "arch_bits", std::to_string(sizeof(void*) * 8));
+        line(s, "process_id", static_cast<std::uint64_t>(::getpid()));
+        line(s, "tcp_port", f.tcp_port);
+        line(s, "uptime_in_seconds", f.uptime_seconds);
+        line(s, "uptime_in_days", f.uptime_seconds / 86400);
+        line(s, "served_by", "redis-sidecar local store (upstream Redis is down)");
+        add_section(out, s);
+    }
+    if (wanted & clients_section) {
+        s = "# Clients\r\n";
+        line(s, "connected_clients", f.connected_clients);
+        line(s, "blocked_clients", std::uint64_t{0});
+        add_section(out, s);
+    }
+    if (wanted & memory_section) {
+        s = "# Memory\r\n";
+        line(s, "used_memory", f.used_memory);
+        line(s, "used_memory_human", human_bytes(f.used_memory));
+        line(s, "maxmemory", f.maxmemory);
+        line(s, "maxmemory_human", human_bytes(f.maxmemory));
+        line(s, "maxmemory_policy", "allkeys-lru");
+        add_section(out, s);
+    }
+    if (wanted & persistence_section) {
+        s = "# Persistence\r\n";
+        line(s, "loading", std::uint64_t{0});
+        add_section(out, s);
+    }
+    if (wanted & stats_section) {
+        s = "# Stats\r\n";
+        line(s, "total_connections_received", f.total_connections);
+        line(s, "total_commands_processed", f.total_commands);
+        line(s, "expired_keys", f.expired_keys);
+        line(s, "evicted_keys", f.evicted_keys);
+        add_section(out, s);
+    }
+    if (wanted & replication_section) {
+        s = "# Replication\r\n";
+        line(s, "role", "master");
+        line(s, "connected_slaves", std::uint64_t{0});
+        add_section(out, s);
+    }
+    if (wanted & cpu_section) {
+        rusage usage{};
+        ::getrusage(RUSAGE_SELF, &usage);
+        s = "# CPU\r\n";
+        line(s, "used_cpu_sys", seconds_text(usage.ru_stime));
+        line(s, "used_cpu_user", seconds_text(usage.ru_utime));
+        add_section(out, s);
+    }
+    if (wanted & commandstats_section) {
+        s = "# Commandstats\r\n";
+        for (const auto& [command, calls] : f.command_calls)
+            line(s, "cmdstat_" + command,
+                 "calls=" + std::to_string(calls) + ",usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0");
+        add_section(out, s);
+    }
+    if (wanted & keyspace_section) {
+        s = "# Keyspace\r\n";
+        if (f.keys > 0)
+            line(s, "db0",
+                 "keys=" + std::to_string(f.keys) + ",expires=" + std::to_string(f.keys_with_expiry) + ",avg_ttl=0");
+        add_section(out, s);
+    }
+    if (wanted & sidecar_section_bit) add_section(out, sidecar_section);
+    return out;
 }
 
 }  // namespace redis_sidecar::server

@@ -176,7 +176,12 @@ void session::process_input() {
 }
 
 void session::execute(std::span<const std::string_view> args, std::string_view raw) {
-    switch (route_command(args)) {
+    const command_route route = route_command(args);
+    if (!context_.pool->up()) {
+        execute_while_down(route, args);
+        return;
+    }
+    switch (route) {
         case command_route::forward:
             if (parser_.last_was_inline())
                 forward_args(args, reply_action::pass);
@@ -211,15 +216,53 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
     }
 }
 
+// While Redis is down the local store answers; what the sidecar answers for a connection
+// (PING, QUIT, CLIENT SETNAME, HELLO 2...) it answers as when Redis is up.
+void session::execute_while_down(command_route route, std::span<const std::string_view> args) {
+    switch (route) {
+        case command_route::quit:
+            reply("+OK\r\n");
+            close_after_replies_ = true;
+            return;
+        case command_route::ping:
+            answer_ping(args);
+            return;
+        case command_route::hello:
+        case command_route::client:
+            if (route == command_route::hello)
+                answer_hello(args);
+            else
+                answer_client(args);
+            if (pin_requested_) {
+                // Nothing to pin to: the local store says which commands it serves.
+                pin_requested_ = false;
+                answer_locally(args);
+            }
+            return;
+        case command_route::info:
+            answer_info(args);
+            return;
+        default:
+            answer_locally(args);
+            return;
+    }
+}
+
+void session::answer_locally(std::span<const std::string_view> args) {
+    std::string out;
+    context_.local.execute(args, out);
+    reply(out);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Forwarding over the shared pool
 
 void session::forward(std::string_view raw, reply_action action) {
     upstream::pooled_connection* connection = context_.pool->pick(affinity_);
     if (connection == nullptr) {
-        server_stats::add(context_.stats.requests_failed);
-        reply_error("ERR upstream Redis is unavailable (" + context_.pool->settings().host + ":" +
-                    std::to_string(context_.pool->settings().port) + ")");
+        // Redis went down while this batch was being read: the rest is answered locally.
+        const protocol::parse_result parsed = replay_parser_.parse(raw);
+        if (parsed.status == protocol::parse_status::complete) answer_locally(replay_parser_.args());
         return;
     }
     if (action == reply_action::pass && !runs_.empty() && runs_.back().action == reply_action::pass &&
@@ -230,6 +273,8 @@ void session::forward(std::string_view raw, reply_action action) {
     }
     ++inflight_;
     ++batch_forwarded_;
+    inflight_log_.append(raw);
+    inflight_lengths_.push_back(static_cast<std::uint32_t>(raw.size()));
     connection->send(shared_from_this(), raw);
 }
 
@@ -270,19 +315,45 @@ void session::on_reply_bytes(std::string_view bytes, bool complete) {
 }
 
 void session::on_reply_failed(std::string_view reason, bool partial) {
-    server_stats::add(context_.stats.requests_failed);
     if (partial) {
         // Part of the reply is already on its way to the client: nothing can complete it.
         stop();
     }
     transform_buffer_.clear();
-    protocol::write_error(out_, "ERR upstream Redis failed before replying, the command's outcome is unknown: " +
-                                    single_line(reason));
+    const protocol::parse_result parsed = replay_parser_.parse(oldest_inflight());
+    if (parsed.status == protocol::parse_status::complete && is_replay_safe(replay_parser_.args())) {
+        // Whether or not Redis ran it, running it here gives the same state and a true answer.
+        std::string answer;
+        context_.local.execute(replay_parser_.args(), answer);
+        out_.append(answer);
+        server_stats::add(context_.stats.requests_local);
+    } else {
+        server_stats::add(context_.stats.requests_failed);
+        protocol::write_error(out_, "ERR upstream Redis failed before replying, the command's outcome is unknown: " +
+                                        single_line(reason));
+    }
     finish_upstream_reply();
     schedule_flush();
 }
 
+std::string_view session::oldest_inflight() const {
+    return std::string_view(inflight_log_).substr(inflight_log_begin_, inflight_lengths_.front());
+}
+
+void session::forget_oldest_inflight() {
+    inflight_log_begin_ += inflight_lengths_.front();
+    inflight_lengths_.pop_front();
+    if (inflight_log_begin_ == inflight_log_.size()) {
+        inflight_log_.clear();
+        inflight_log_begin_ = 0;
+    } else if (inflight_log_begin_ > keep_capacity && inflight_log_begin_ * 2 > inflight_log_.size()) {
+        inflight_log_.erase(0, inflight_log_begin_);
+        inflight_log_begin_ = 0;
+    }
+}
+
 void session::finish_upstream_reply() {
+    forget_oldest_inflight();
     --inflight_;
     reply_run& head = runs_.front();
     if (--head.upstream_count == 0) {
@@ -464,6 +535,10 @@ void session::answer_client(std::span<const std::string_view> args) {
 }
 
 void session::answer_info(std::span<const std::string_view> args) {
+    if (!context_.pool->up()) {
+        answer_local_info(args.subspan(1));
+        return;
+    }
     bool asked_sidecar = false;
     bool includes_all = args.size() == 1;
     std::vector<std::string_view> forwarded{args[0]};
@@ -485,6 +560,19 @@ void session::answer_info(std::span<const std::string_view> args) {
     const reply_action action =
         (asked_sidecar || includes_all) ? reply_action::append_sidecar_info : reply_action::pass;
     forward_args(forwarded, action);
+}
+
+void session::answer_local_info(std::span<const std::string_view> sections) {
+    local_figures figures;
+    figures.redis_version = context_.pool->redis_version().empty() ? "7.0.0" : context_.pool->redis_version();
+    figures.tcp_port = context_.settings.listen.port;
+    figures.uptime_seconds = context_.uptime_seconds();
+    figures.connected_clients = server_stats::get(context_.stats.connected_clients);
+    figures.total_connections = server_stats::get(context_.stats.total_connections);
+    context_.local.fill(figures);
+    std::string out;
+    protocol::write_bulk(out, format_local_info(sections, figures, context_.sidecar_info()));
+    reply(out);
 }
 
 // ---------------------------------------------------------------------------------------------

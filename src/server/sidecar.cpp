@@ -1,6 +1,7 @@
 #include "redis_sidecar/server/sidecar.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <thread>
 
 #include "redis_sidecar/server/info.hpp"
@@ -19,18 +20,21 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     u.password = s.upstream_password;
     u.connections = s.upstream_connections;
     u.timeout = std::chrono::milliseconds(s.upstream_timeout_ms);
+    u.probe_interval = std::chrono::milliseconds(s.probe_interval_ms);
     u.max_pinned = s.max_pinned;
     return u;
 }
 }  // namespace
 
 struct sidecar::worker {
-    worker(const config::settings& settings, server_stats& stats, const sidecar& owner)
+    worker(const config::settings& settings, server_stats& stats, local_service& local, const sidecar& owner)
         : io(1),
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
-          context{pool, settings, stats, sessions, [&owner] { return owner.info_section(); }} {}
+          context{pool, settings, stats, sessions, local, [&owner] { return owner.info_section(); },
+                  [&owner] { return owner.uptime_seconds(); }} {}
 
     void stop() {
+        background_timer.cancel();
         for (auto& l : listeners) l->stop();
         sessions.stop_all();
         pool->stop();
@@ -41,11 +45,27 @@ struct sidecar::worker {
     session_registry sessions;
     session_context context;
     std::vector<std::shared_ptr<listener>> listeners;
+    boost::asio::steady_timer background_timer{io};
 };
 
-sidecar::sidecar(const config::settings& settings) : settings_(settings) {
+namespace {
+// Redis runs active expiry 10 times a second (hz 10); the local store does the same.
+constexpr std::chrono::milliseconds background_period{100};
+
+void schedule_background(boost::asio::steady_timer& timer, local_service& local) {
+    timer.expires_after(background_period);
+    timer.async_wait([&timer, &local](boost::system::error_code ec) {
+        if (ec) return;
+        local.background_cycle();
+        schedule_background(timer, local);
+    });
+}
+}  // namespace
+
+sidecar::sidecar(const config::settings& settings)
+    : settings_(settings), local_(std::make_unique<local_service>(settings)) {
     for (unsigned i = 0; i < settings.threads; ++i) {
-        auto w = std::make_unique<worker>(settings, stats_, *this);
+        auto w = std::make_unique<worker>(settings, stats_, *local_, *this);
         w->listeners.push_back(listener::bind_tcp(w->io, settings.listen, settings.threads > 1, w->context));
         // One loop serves the unix socket: a path cannot be shared the way a port can.
         if (i == 0 && !settings.unixsocket.empty())
@@ -62,6 +82,7 @@ void sidecar::run() {
         w->pool->start();
         for (auto& l : w->listeners) l->start();
     }
+    schedule_background(workers_[0]->background_timer, *local_);
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([w = workers_[i].get()] { w->io.run(); });
     workers_[0]->io.run();
@@ -70,6 +91,11 @@ void sidecar::run() {
 
 void sidecar::stop() {
     for (auto& w : workers_) boost::asio::post(w->io, [w = w.get()] { w->stop(); });
+}
+
+std::uint64_t sidecar::uptime_seconds() const {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count());
 }
 
 boost::asio::io_context& sidecar::main_context() { return workers_[0]->io; }
@@ -94,6 +120,7 @@ std::string sidecar::info_section() const {
         f.upstream_connections += w->pool->size();
         f.upstream_connections_ready += w->pool->ready_connections();
         f.upstream_connection_failures += w->pool->connection_failures();
+        f.mode_transitions += w->pool->mode_transitions();
         if (f.redis_version.empty()) f.redis_version = w->pool->redis_version();
     }
     f.threads = settings_.threads;

@@ -67,12 +67,13 @@ asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, 
     auto [rec, endpoints] = co_await resolver.async_resolve(settings.host, std::to_string(settings.port),
                                                             as_tuple(use_awaitable));
     if (rec) {
+        result.kind = failure_kind::refused;
         result.error = "cannot resolve " + settings.host + ": " + rec.message();
         co_return result;
     }
     auto [cec, endpoint] = co_await asio::async_connect(socket, endpoints, as_tuple(use_awaitable));
     if (cec) {
-        result.refused = cec == asio::error::connection_refused;
+        result.kind = cec == asio::error::connection_refused ? failure_kind::refused : failure_kind::lost;
         result.error = "connect: " + cec.message();
         co_return result;
     }
@@ -86,12 +87,14 @@ asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, 
     if (!client_name.empty()) request += encode_command({"CLIENT", "SETNAME", client_name});
     auto [wec, written] = co_await asio::async_write(socket, asio::buffer(request), as_tuple(use_awaitable));
     if (wec) {
+        result.kind = failure_kind::lost;
         result.error = "write: " + wec.message();
         co_return result;
     }
     std::string reply;
     if (!settings.password.empty()) {
         if (!co_await read_reply(socket, rx, reply)) {
+            result.kind = failure_kind::lost;
             result.error = "connection lost during AUTH";
             co_return result;
         }
@@ -111,6 +114,7 @@ asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, 
     result.redis_version = parse_version(reply);
     if (!client_name.empty()) {
         if (!co_await read_reply(socket, rx, reply)) {
+            result.kind = failure_kind::lost;
             result.error = "connection lost during CLIENT SETNAME";
             co_return result;
         }
@@ -129,6 +133,7 @@ asio::awaitable<open_result> async_open(asio::ip::tcp::socket& socket, const ups
     boost::system::error_code ignored;
     socket.close(ignored);
     open_result timed_out;
+    timed_out.kind = failure_kind::timeout;
     timed_out.error = "no answer from Redis within " + std::to_string(settings.timeout.count()) + " ms";
     co_return timed_out;
 }

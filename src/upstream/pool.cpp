@@ -41,30 +41,54 @@ bool pool::try_acquire_pinned() {
 void pool::release_pinned() { --pinned_; }
 
 void pool::on_connection_ready(const std::string& redis_version) {
-    if (ready_connections_ == 0)
-        spdlog::info("upstream {}:{} is up (Redis {})", settings_.host, settings_.port, redis_version);
-    ++ready_connections_;
     if (!redis_version.empty()) {
         std::lock_guard lock(version_mutex_);
         redis_version_ = redis_version;
     }
     last_failure_.clear();
+    update_mode("");
 }
 
-void pool::on_connection_failed(const std::string& reason, bool /*refused*/) {
+void pool::on_connection_failed(const std::string& reason, failure_kind kind, bool was_ready) {
     ++connection_failures_;
-    // Called both when a ready connection breaks and when a (re)connect attempt fails.
-    std::size_t ready = 0;
-    for (const auto& connection : connections_) ready += connection->ready() ? 1 : 0;
-    const bool was_up = up();
-    ready_connections_ = static_cast<unsigned>(ready);
-    if (was_up && ready == 0) {
-        spdlog::warn("upstream {}:{} is down: {}", settings_.host, settings_.port, reason);
-    } else if (reason != last_failure_) {
-        // Retries repeat the same failure every backoff period: log each distinct one once.
+    // Redis runs commands one at a time: when it does not answer one connection it answers none,
+    // and when it refuses a new one the others are about to break. Waiting for each to find out
+    // alone would make clients wait a timeout per connection.
+    if ((kind == failure_kind::timeout || kind == failure_kind::refused) && !failing_all_) {
+        failing_all_ = true;
+        for (auto& connection : connections_)
+            if (connection->ready()) connection->abort(reason);
+        failing_all_ = false;
+    }
+    if (!was_ready && reason != last_failure_) {
+        // Retries repeat the same failure every probe: log each distinct one once.
         spdlog::debug("upstream {}:{}: {}", settings_.host, settings_.port, reason);
     }
     last_failure_ = reason;
+    update_mode(reason);
+}
+
+void pool::update_mode(const std::string& reason) {
+    unsigned ready = 0;
+    for (const auto& connection : connections_) ready += connection->ready() ? 1 : 0;
+    const bool was_up = up();
+    ready_connections_ = ready;
+    if (!mode_known_) {
+        // The first verdict is logged too: a sidecar started before its Redis says so once.
+        mode_known_ = true;
+        if (ready == 0) {
+            spdlog::warn("upstream {}:{} is down: {}; answering from the local store", settings_.host,
+                         settings_.port, reason);
+            return;
+        }
+    }
+    if (was_up == (ready > 0)) return;
+    ++mode_transitions_;
+    if (ready > 0)
+        spdlog::info("upstream {}:{} is up (Redis {})", settings_.host, settings_.port, redis_version());
+    else
+        spdlog::warn("upstream {}:{} is down: {}; answering from the local store", settings_.host, settings_.port,
+                     reason);
 }
 
 }  // namespace redis_sidecar::upstream

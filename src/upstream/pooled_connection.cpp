@@ -21,8 +21,20 @@ namespace {
 constexpr std::size_t stream_threshold = 64 * 1024;
 // The receive buffer returns to this size after a large reply.
 constexpr std::size_t rx_capacity = 64 * 1024;
-constexpr std::chrono::milliseconds first_backoff{50};
-constexpr std::chrono::milliseconds max_backoff{1000};
+// Reconnect attempts back off up to this multiple of the probe interval.
+constexpr int max_backoff_factor = 4;
+
+// The reply to a heartbeat PING goes nowhere.
+class discard_sink final : public reply_sink {
+public:
+    void on_reply_bytes(std::string_view, bool) override {}
+    void on_reply_failed(std::string_view, bool) override {}
+};
+
+std::shared_ptr<reply_sink> heartbeat_sink() {
+    static const auto sink = std::make_shared<discard_sink>();
+    return sink;
+}
 }  // namespace
 
 pooled_connection::pooled_connection(asio::any_io_executor executor, const upstream_settings& settings,
@@ -44,15 +56,18 @@ void pooled_connection::stop() {
     stopped_ = true;
     retry_timer_.cancel();
     if (ready_) {
-        fail("the sidecar is shutting down");
+        fail("the sidecar is shutting down", failure_kind::lost);
     } else {
         boost::system::error_code ignored;
         socket_.close(ignored);
     }
 }
 
+void pooled_connection::abort(const std::string& reason) { fail(reason, failure_kind::timeout); }
+
 asio::awaitable<void> pooled_connection::run() {
-    auto backoff = first_backoff;
+    const auto max_backoff = settings_.probe_interval * max_backoff_factor;
+    auto backoff = settings_.probe_interval;
     while (!stopped_) {
         socket_ = asio::ip::tcp::socket(executor_);
         rx_.clear();
@@ -62,17 +77,24 @@ asio::awaitable<void> pooled_connection::run() {
         if (!opened.error.empty()) {
             boost::system::error_code ignored;
             socket_.close(ignored);
-            observer_.on_connection_failed(opened.error, opened.refused);
+            observer_.on_connection_failed(opened.error, opened.kind, false);
             retry_timer_.expires_after(backoff);
             co_await retry_timer_.async_wait(as_tuple(use_awaitable));
             backoff = std::min(backoff * 2, max_backoff);
             continue;
         }
-        backoff = first_backoff;
+        backoff = settings_.probe_interval;
         ready_ = true;
+        last_activity_ = std::chrono::steady_clock::now();
         observer_.on_connection_ready(opened.redis_version);
         asio::co_spawn(executor_, [self = shared_from_this()] { return self->watch_timeouts(); }, asio::detached);
         co_await read_replies();
+        // A connection that was merely closed (not a Redis that is down) is reopened at once;
+        // after a timeout Redis gets a probe interval to recover.
+        if (!stopped_ && last_failure_ != failure_kind::lost) {
+            retry_timer_.expires_after(settings_.probe_interval);
+            co_await retry_timer_.async_wait(as_tuple(use_awaitable));
+        }
     }
 }
 
@@ -84,12 +106,13 @@ asio::awaitable<void> pooled_connection::read_replies() {
                                                         as_tuple(use_awaitable));
         if (generation != generation_) co_return;  // failed meanwhile (timeout, write error, stop)
         if (ec) {
-            fail(ec == asio::error::eof ? "Redis closed the connection" : "read: " + ec.message());
+            fail(ec == asio::error::eof ? "Redis closed the connection" : "read: " + ec.message(), failure_kind::lost);
             co_return;
         }
         rx_.commit(n);
+        last_activity_ = std::chrono::steady_clock::now();
         if (!deliver_replies()) {
-            fail("Redis sent a reply nobody asked for, or one that is not RESP");
+            fail("Redis sent a reply nobody asked for, or one that is not RESP", failure_kind::error);
             co_return;
         }
         if (rx_.empty()) rx_.shrink_to(rx_capacity);
@@ -124,17 +147,28 @@ bool pooled_connection::deliver_replies() {
 
 asio::awaitable<void> pooled_connection::watch_timeouts() {
     const unsigned generation = generation_;
-    const auto period = std::max<std::chrono::milliseconds>(settings_.timeout / 5, std::chrono::milliseconds(5));
+    const auto period = std::max<std::chrono::milliseconds>(
+        std::min(settings_.timeout, settings_.probe_interval) / 5, std::chrono::milliseconds(5));
     while (generation == generation_) {
         timeout_timer_.expires_after(period);
         co_await timeout_timer_.async_wait(as_tuple(use_awaitable));
         if (generation != generation_) co_return;
-        if (!pending_.empty() &&
-            std::chrono::steady_clock::now() - pending_.front().sent_at > settings_.timeout) {
-            fail("Redis did not answer within " + std::to_string(settings_.timeout.count()) + " ms");
+        const auto now = std::chrono::steady_clock::now();
+        if (!pending_.empty() && now - pending_.front().sent_at > settings_.timeout) {
+            fail("Redis did not answer within " + std::to_string(settings_.timeout.count()) + " ms",
+                 failure_kind::timeout);
             co_return;
         }
+        if (pending_.empty() && now - last_activity_ > settings_.probe_interval) send_heartbeat();
     }
+}
+
+// An idle connection learns that Redis hung only when it next asks something: a PING now and
+// then makes that happen before a client's request has to wait for the timeout.
+void pooled_connection::send_heartbeat() {
+    static constexpr std::string_view ping = "*1\r\n$4\r\nPING\r\n";
+    last_activity_ = std::chrono::steady_clock::now();
+    send(heartbeat_sink(), ping);
 }
 
 void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request) {
@@ -164,16 +198,17 @@ void pooled_connection::flush() {
                           self->writing_ = false;
                           self->writing_buffer_.clear();
                           if (ec) {
-                              self->fail("write: " + ec.message());
+                              self->fail("write: " + ec.message(), failure_kind::lost);
                               return;
                           }
                           self->flush();
                       });
 }
 
-void pooled_connection::fail(const std::string& reason) {
+void pooled_connection::fail(const std::string& reason, failure_kind kind) {
     if (!ready_) return;
     ready_ = false;
+    last_failure_ = kind;
     ++generation_;
     writing_ = false;
     outgoing_.clear();
@@ -188,7 +223,7 @@ void pooled_connection::fail(const std::string& reason) {
         request.sink->on_reply_failed(reason, partial);
         partial = false;
     }
-    observer_.on_connection_failed(reason, false);
+    observer_.on_connection_failed(reason, kind, true);
 }
 
 }  // namespace redis_sidecar::upstream

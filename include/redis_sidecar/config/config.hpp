@@ -29,6 +29,9 @@ struct settings {
     unsigned upstream_connections = 2;
     /// upstream-timeout: a request Redis has not answered after this long fails its connection.
     unsigned upstream_timeout_ms = 500;
+    /// probe-interval: while Redis is down, how often reconnecting is tried (backing off to 4x);
+    /// while up, how long a shared connection may idle before a heartbeat PING.
+    unsigned probe_interval_ms = 250;
     /// upstream-user: ACL user for AUTH to Redis (empty: the default user).
     std::string upstream_user;
     /// upstream-password-file: file whose first line is the password for AUTH to Redis.
@@ -45,6 +48,9 @@ struct settings {
     unsigned threads = 1;
     /// log-level: trace, debug, info, warn, error, critical or off.
     std::string log_level = "info";
+    /// local-maxmemory: bytes the local store may use while Redis is down; past it, keys of the
+    /// cache and default classes are evicted (approximate LRU).
+    std::uint64_t local_maxmemory = 256ULL * 1024 * 1024;
     /// data-dir: where durable state (the journal) lives.
     std::string data_dir = "/var/lib/redis-sidecar";
 };

@@ -27,6 +27,10 @@ struct frame_result {
 /// Incremental reply framer, one per upstream connection.
 class reply_framer {
 public:
+    /// A line longer than this is not RESP. Large, because a Lua script can make Redis send an
+    /// error or status line of any size: proto-max-bulk-len's 512 MB.
+    static constexpr std::size_t max_line_length = 512ULL * 1024 * 1024;
+
     /// Scans the current reply; `input` starts at its first not yet discarded byte.
     frame_result next(std::string_view input);
 

@@ -89,6 +89,8 @@ private:
     std::vector<span> spans_;
     std::vector<std::string_view> args_;
     std::string inline_scratch_;
+    std::vector<std::size_t> inline_ends_;  ///< where each inline argument ends in the scratch
+    std::size_t inline_scanned_ = 0;        ///< bytes of a partial inline line known to hold no '\n'
 };
 
 }  // namespace redis_sidecar::protocol

@@ -23,6 +23,11 @@ enum class command_route : std::uint8_t {
 /// Routes one command (args[0] is its name, in any case). Reads only what the decision needs.
 command_route route_command(std::span<const std::string_view> args);
 
+/// True when a request whose fate is unknown (Redis failed before replying) may be run again on
+/// the local store without risk of applying it twice: reads, and writes whose effect is the same
+/// however often they run. INCR, GETSET, SET NX and the like are not.
+bool is_replay_safe(std::span<const std::string_view> args);
+
 /// Case-insensitive ASCII comparison with a lowercase literal.
 bool equals_lower(std::string_view text, std::string_view lowercase);
 

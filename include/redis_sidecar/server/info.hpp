@@ -15,6 +15,7 @@ struct sidecar_figures {
     std::uint64_t upstream_connections = 0;
     std::uint64_t upstream_connections_ready = 0;
     std::uint64_t upstream_connection_failures = 0;
+    std::uint64_t mode_transitions = 0;
     std::uint64_t connected_clients = 0;
     std::uint64_t total_connections = 0;
     std::uint64_t rejected_connections = 0;
@@ -33,5 +34,37 @@ std::string format_sidecar_section(const sidecar_figures& figures);
 /// Appends to `out` Redis's INFO reply `redis_reply` (one whole RESP reply) with `section` added
 /// as a last section. An error reply passes unchanged.
 void append_sidecar_section(std::string_view redis_reply, std::string_view section, std::string& out);
+
+}  // namespace redis_sidecar::server
+
+#include <span>
+#include <utility>
+#include <vector>
+
+namespace redis_sidecar::server {
+
+/// What the local INFO shows while Redis is down.
+struct local_figures {
+    std::string redis_version;
+    std::uint16_t tcp_port = 0;
+    std::uint64_t uptime_seconds = 0;
+    std::uint64_t connected_clients = 0;
+    std::uint64_t total_connections = 0;
+    std::uint64_t total_commands = 0;
+    std::uint64_t used_memory = 0;
+    std::uint64_t maxmemory = 0;
+    std::uint64_t keys = 0;
+    std::uint64_t keys_with_expiry = 0;
+    std::uint64_t expired_keys = 0;
+    std::uint64_t evicted_keys = 0;
+    /// Calls per command, by lowercase name, sorted.
+    std::vector<std::pair<std::string, std::uint64_t>> command_calls;
+};
+
+/// The body of INFO's reply for `sections` (the arguments after INFO) as Redis 7.0 would shape
+/// it, from the local store's figures; `sidecar_section` is included for sidecar, all and
+/// everything, and for INFO with no argument or default.
+std::string format_local_info(std::span<const std::string_view> sections, const local_figures& figures,
+                              std::string_view sidecar_section);
 
 }  // namespace redis_sidecar::server

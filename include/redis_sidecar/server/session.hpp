@@ -54,6 +54,10 @@ private:
     void execute(std::span<const std::string_view> args, std::string_view raw);
     void forward(std::string_view raw, reply_action action = reply_action::pass);
     void forward_args(std::span<const std::string_view> args, reply_action action);
+    void answer_locally(std::span<const std::string_view> args);
+    void execute_while_down(command_route route, std::span<const std::string_view> args);
+    void forget_oldest_inflight();
+    std::string_view oldest_inflight() const;
     void reply(std::string_view bytes);
     void reply_error(std::string_view message);
 
@@ -61,6 +65,7 @@ private:
     void answer_hello(std::span<const std::string_view> args);
     void answer_client(std::span<const std::string_view> args);
     void answer_info(std::span<const std::string_view> args);
+    void answer_local_info(std::span<const std::string_view> sections);
     bool wants_pin_for_select(std::span<const std::string_view> args) const;
 
     // upstream::reply_sink
@@ -91,6 +96,12 @@ private:
     std::deque<reply_run> runs_;
     std::uint32_t inflight_ = 0;
     std::string transform_buffer_;
+    // Bytes of the forwarded requests still waiting for replies, oldest first: if Redis fails
+    // before answering, each one's fate is decided from its command (run locally or not).
+    std::string inflight_log_;
+    std::size_t inflight_log_begin_ = 0;
+    std::deque<std::uint32_t> inflight_lengths_;
+    protocol::request_parser replay_parser_;
     std::string out_;
     std::string writing_buffer_;
     bool writing_ = false;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "redis_sidecar/config/config.hpp"
+#include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
 #include "redis_sidecar/upstream/pool.hpp"
 
@@ -33,8 +34,12 @@ struct session_context {
     const config::settings& settings;
     server_stats& stats;
     session_registry& sessions;
+    /// Answers while Redis is down; shared by every event loop.
+    local_service& local;
     /// The "# Sidecar" INFO section, built from every event loop's state.
     std::function<std::string()> sidecar_info;
+    /// Seconds since the sidecar started.
+    std::function<std::uint64_t()> uptime_seconds;
 };
 
 }  // namespace redis_sidecar::server

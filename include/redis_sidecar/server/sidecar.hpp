@@ -3,11 +3,13 @@
 /// upstream pool and sessions; counters shared across them.
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "redis_sidecar/config/config.hpp"
+#include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
 
 namespace redis_sidecar::server {
@@ -29,6 +31,8 @@ public:
     /// The "# Sidecar" INFO section.
     std::string info_section() const;
 
+    std::uint64_t uptime_seconds() const;
+
     /// True while every event loop has at least one ready upstream connection.
     bool upstream_up() const;
 
@@ -39,6 +43,8 @@ private:
     struct worker;
     const config::settings& settings_;
     server_stats stats_;
+    std::unique_ptr<local_service> local_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<worker>> workers_;
 };
 

@@ -4,6 +4,7 @@
 /// pinned connections.
 
 #include <boost/asio/awaitable.hpp>
+#include <cstdint>
 #include <boost/asio/ip/tcp.hpp>
 #include <string>
 
@@ -12,12 +13,19 @@
 
 namespace redis_sidecar::upstream {
 
+/// How a connection to Redis failed; the pool reacts to each differently.
+enum class failure_kind : std::uint8_t {
+    refused,  ///< nothing listens there: Redis is not running
+    timeout,  ///< Redis did not answer in time: hung, overloaded or unreachable
+    lost,     ///< the connection closed or reset: maybe only this one connection
+    error,    ///< an error reply to AUTH or INFO, or a stream that is not RESP
+};
+
 struct open_result {
     /// Empty on success; otherwise why Redis could not be used.
     std::string error;
-    /// True when the connection was refused (Redis is not running there), as opposed to a
-    /// timeout or an error reply.
-    bool refused = false;
+    /// Why it failed (meaningless on success).
+    failure_kind kind = failure_kind::error;
     /// Redis's redis_version, from INFO server.
     std::string redis_version;
 };

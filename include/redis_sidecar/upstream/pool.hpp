@@ -42,11 +42,14 @@ public:
     unsigned pinned() const { return pinned_.load(std::memory_order_relaxed); }
 
     std::uint64_t connection_failures() const { return connection_failures_.load(std::memory_order_relaxed); }
+    /// Changes between up (some connection ready) and down (none).
+    std::uint64_t mode_transitions() const { return mode_transitions_.load(std::memory_order_relaxed); }
     std::size_t size() const { return connections_.size(); }
 
 private:
     void on_connection_ready(const std::string& redis_version) override;
-    void on_connection_failed(const std::string& reason, bool refused) override;
+    void on_connection_failed(const std::string& reason, failure_kind kind, bool was_ready) override;
+    void update_mode(const std::string& reason);
 
     boost::asio::any_io_executor executor_;
     upstream_settings settings_;
@@ -56,6 +59,9 @@ private:
     std::atomic<unsigned> ready_connections_{0};
     std::atomic<unsigned> pinned_{0};
     std::atomic<std::uint64_t> connection_failures_{0};
+    std::atomic<std::uint64_t> mode_transitions_{0};
+    bool failing_all_ = false;
+    bool mode_known_ = false;
     std::string last_failure_;
 };
 

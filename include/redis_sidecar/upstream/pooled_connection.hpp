@@ -14,6 +14,7 @@
 
 #include "redis_sidecar/protocol/byte_buffer.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
+#include "redis_sidecar/upstream/handshake.hpp"
 #include "redis_sidecar/upstream/reply_sink.hpp"
 #include "redis_sidecar/upstream/upstream_settings.hpp"
 
@@ -25,8 +26,8 @@ class connection_observer {
 public:
     virtual ~connection_observer() = default;
     virtual void on_connection_ready(const std::string& redis_version) = 0;
-    /// `refused`: Redis is not listening; otherwise an error, a timeout or a lost connection.
-    virtual void on_connection_failed(const std::string& reason, bool refused) = 0;
+    /// A ready connection broke (`was_ready`), or an attempt to open one failed.
+    virtual void on_connection_failed(const std::string& reason, failure_kind kind, bool was_ready) = 0;
 };
 
 class pooled_connection : public std::enable_shared_from_this<pooled_connection> {
@@ -38,6 +39,9 @@ public:
     void start();
     /// Closes the connection; requests waiting for replies fail. Idempotent.
     void stop();
+    /// Fails the connection as if it had broken (the pool's verdict that Redis is down); it
+    /// reconnects after the probe interval.
+    void abort(const std::string& reason);
 
     /// True when requests can be sent.
     bool ready() const { return ready_; }
@@ -60,7 +64,8 @@ private:
     bool deliver_replies();
     void schedule_flush();
     void flush();
-    void fail(const std::string& reason);
+    void fail(const std::string& reason, failure_kind kind);
+    void send_heartbeat();
 
     boost::asio::any_io_executor executor_;
     const upstream_settings& settings_;
@@ -74,7 +79,9 @@ private:
     bool flush_scheduled_ = false;
     bool writing_ = false;
     bool head_partially_delivered_ = false;
-    unsigned generation_ = 0;  // bumps on every (re)connect, so stale completions are ignored
+    unsigned generation_ = 0;  // bumps on every failure, so stale completions are ignored
+    failure_kind last_failure_ = failure_kind::error;
+    std::chrono::steady_clock::time_point last_activity_;
 
     std::string outgoing_;  // requests queued since the last write started
     std::string writing_buffer_;

@@ -18,6 +18,10 @@ struct upstream_settings {
     unsigned connections = 2;
     /// An unanswered request older than this fails its connection; also the connect timeout.
     std::chrono::milliseconds timeout{500};
+    /// While Redis is down, how often a reconnect is tried (doubling up to 4x after failures);
+    /// while up, an idle connection is PINGed this often, so a hung Redis is found before a
+    /// client waits on it.
+    std::chrono::milliseconds probe_interval{250};
     /// Dedicated connections for stateful clients.
     unsigned max_pinned = 1000;
 };

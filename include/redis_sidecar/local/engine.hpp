@@ -1,0 +1,71 @@
+#pragma once
+/// The local command engine: answers the subset of Redis commands the sidecar serves while Redis
+/// is down, with replies byte-identical to Redis 7.0's for the same input.
+///
+/// Standard library only (plus the protocol library's reply writer). Not thread-safe: the owner
+/// serialises calls. Replies are RESP2.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "redis_sidecar/local/keyspace.hpp"
+
+namespace redis_sidecar::local {
+
+/// Returns the current absolute unix time in milliseconds.
+using clock_function = std::function<std::int64_t()>;
+
+/// The real clock: unix time in milliseconds.
+std::int64_t system_clock_ms();
+
+/// Error replies of the sidecar's own (not Redis's), for callers that answer on their own.
+namespace down_errors {
+/// After `ERR upstream Redis is unavailable; '` comes the command name, then this.
+inline constexpr std::string_view not_served_suffix = "' is not served by the sidecar while it is down";
+/// SELECT of a database other than 0.
+inline constexpr std::string_view select_other_db =
+    "ERR upstream Redis is unavailable; only database 0 is served by the sidecar while it is down";
+/// EVAL/EVALSHA of a script that is not one of the known lock scripts.
+inline constexpr std::string_view unknown_script =
+    "ERR upstream Redis is unavailable; the sidecar runs only known lock scripts while it is down, "
+    "not this one";
+}  // namespace down_errors
+
+/// Local command engine over its own keyspace.
+class engine {
+public:
+    /// An engine with an empty keyspace, reading time from `clock` (the system clock if empty).
+    explicit engine(clock_function clock = {});
+
+    /// Appends to `out` exactly the reply Redis 7.0 would send for `args` (args[0] is the command
+    /// name, any case). Commands outside the local subset get an error naming the command.
+    void execute(std::span<const std::string_view> args, std::string& out);
+
+    /// True when the engine serves `command_name` (any case) itself; for the others `execute`
+    /// replies with an error that says Redis is down.
+    static bool supports(std::string_view command_name);
+
+    /// The keyspace the commands work on (for mirroring, warm-up, expiry and eviction settings).
+    keyspace& keys() { return keyspace_; }
+    /// The keyspace the commands work on.
+    const keyspace& keys() const { return keyspace_; }
+
+    /// The engine's current time in unix ms.
+    std::int64_t now_ms() const { return clock_(); }
+
+    /// Runs active expiry on the keyspace with the engine's clock (see keyspace).
+    std::size_t active_expire_cycle(std::size_t budget) { return keyspace_.active_expire_cycle(now_ms(), budget); }
+
+private:
+    clock_function clock_;
+    keyspace keyspace_;
+    // SHA1s of scripts loaded with SCRIPT LOAD that the sidecar cannot run: SCRIPT EXISTS knows
+    // them, EVALSHA says clearly why they do not run rather than NOSCRIPT.
+    std::unordered_set<std::string> loaded_scripts_;
+};
+
+}  // namespace redis_sidecar::local

@@ -1,0 +1,292 @@
+#include "redis_sidecar/local/engine.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <unordered_map>
+
+#include "commands.hpp"
+#include "redis_sidecar/protocol/numbers.hpp"
+#include "redis_sidecar/protocol/reply_writer.hpp"
+
+namespace redis_sidecar::local {
+
+namespace detail {
+
+namespace {
+
+constexpr command_spec command_table[] = {
+    {"get", 2, get_command, false},
+    {"set", -3, set_command, true},
+    {"setnx", 3, setnx_command, true},
+    {"setex", 4, setex_command, true},
+    {"psetex", 4, psetex_command, true},
+    {"getset", 3, getset_command, true},
+    {"getdel", 2, getdel_command, false},
+    {"getex", -2, getex_command, false},
+    {"mget", -2, mget_command, false},
+    {"mset", -3, mset_command, true},
+    {"msetnx", -3, msetnx_command, true},
+    {"incr", 2, incr_command, true},
+    {"decr", 2, decr_command, true},
+    {"incrby", 3, incrby_command, true},
+    {"decrby", 3, decrby_command, true},
+    {"incrbyfloat", 3, incrbyfloat_command, true},
+    {"append", 3, append_command, true},
+    {"strlen", 2, strlen_command, false},
+    {"del", -2, del_command, false},
+    {"unlink", -2, del_command, false},
+    {"exists", -2, exists_command, false},
+    {"expire", -3, expire_command, false},
+    {"pexpire", -3, pexpire_command, false},
+    {"expireat", -3, expireat_command, false},
+    {"pexpireat", -3, pexpireat_command, false},
+    {"persist", 2, persist_command, false},
+    {"ttl", 2, ttl_command, false},
+    {"pttl", 2, pttl_command, false},
+    {"expiretime", 2, expiretime_command, false},
+    {"pexpiretime", 2, pexpiretime_command, false},
+    {"type", 2, type_command, false},
+    {"randomkey", 1, randomkey_command, false},
+    {"keys", 2, keys_command, false},
+    {"scan", -2, scan_command, false},
+    {"dbsize", 1, dbsize_command, false},
+    {"ping", -1, ping_command, false},
+    {"echo", 2, echo_command, false},
+    {"select", 2, select_command, false},
+    {"time", 1, time_command, false},
+    {"eval", -3, eval_command, false},
+    {"evalsha", -3, evalsha_command, false},
+};
+
+// Container commands: every subcommand Redis 7.0 has, so unknown ones get Redis's error and
+// known but unserved ones get ours. A null handler means "not served locally".
+struct container_spec {
+    std::string_view name;
+    std::string_view upper_name;
+    int arity;
+    std::span<const command_spec> subcommands;
+};
+
+constexpr command_spec script_subcommands[] = {
+    {"script|debug", -3, nullptr, false}, {"script|exists", -3, script_exists_command, false},
+    {"script|flush", -2, nullptr, false}, {"script|help", 2, nullptr, false},
+    {"script|kill", 2, nullptr, false},   {"script|load", 3, script_load_command, false},
+};
+
+constexpr command_spec command_subcommands[] = {
+    {"command|count", 2, command_count_command, false},
+    {"command|docs", -2, nullptr, false},
+    {"command|getkeys", -3, nullptr, false},
+    {"command|getkeysandflags", -3, nullptr, false},
+    {"command|help", 2, nullptr, false},
+    {"command|info", -2, nullptr, false},
+    {"command|list", -2, nullptr, false},
+};
+
+constexpr container_spec container_table[] = {
+    {"script", "SCRIPT", -2, script_subcommands},
+    {"command", "COMMAND", -1, command_subcommands},
+};
+
+// FLUSHALL/FLUSHDB are answered, but only with a refusal: they would wipe the blacklist mirror.
+constexpr command_spec flush_table[] = {
+    {"flushall", -1, flush_command, false},
+    {"flushdb", -1, flush_command, false},
+};
+
+constexpr std::string_view not_served_prefix = "ERR upstream Redis is unavailable; '";
+constexpr std::size_t max_name_length = 32;
+
+const container_spec* find_container(std::string_view lowercase_name) {
+    for (const container_spec& c : container_table) {
+        if (c.name == lowercase_name) return &c;
+    }
+    return nullptr;
+}
+
+bool arity_ok(int arity, std::size_t argc) {
+    const auto n = static_cast<std::size_t>(arity < 0 ? -arity : arity);
+    return arity > 0 ? argc == n : argc >= n;
+}
+
+// Lowercases `name` into `buffer`; an empty view when it is too long to be any command.
+std::string_view to_lower(std::string_view name, std::array<char, max_name_length>& buffer) {
+    if (name.size() > buffer.size()) return {};
+    std::transform(name.begin(), name.end(), buffer.begin(),
+                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
+    return {buffer.data(), name.size()};
+}
+
+void reply_not_served(std::string& out, std::string_view name) {
+    std::string message(not_served_prefix);
+    // Lowercase like Redis 7.0's own errors name commands; bounded like its unknown-command error.
+    for (char c : name.substr(0, 128)) {
+        message.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+    }
+    message.append(down_errors::not_served_suffix);
+    reply_error_sanitized(out, message);
+}
+
+void reply_unknown_subcommand(std::string& out, const container_spec& container, std::string_view sub) {
+    std::string message = "ERR unknown subcommand '";
+    message.append(c_string(sub).substr(0, 128));
+    message.append("'. Try ");
+    message.append(container.upper_name);
+    message.append(" HELP.");
+    reply_error_sanitized(out, message);
+}
+
+const command_spec* find_subcommand(const container_spec& container, std::string_view sub) {
+    std::array<char, max_name_length> buffer;
+    const std::string_view lower = to_lower(sub, buffer);
+    if (lower.empty()) return nullptr;
+    for (const command_spec& spec : container.subcommands) {
+        if (spec.name.substr(container.name.size() + 1) == lower) return &spec;
+    }
+    return nullptr;
+}
+
+// Resolves a container command to the subcommand to run; writes the reply itself (an error)
+// and returns nullptr when there is nothing to run.
+const command_spec* resolve_container(const container_spec& container, std::span<const std::string_view> args,
+                                      std::string& out) {
+    if (args.size() == 1) {
+        if (arity_ok(container.arity, 1)) {
+            reply_not_served(out, container.name);
+        } else {
+            reply_arity_error(out, container.name);
+        }
+        return nullptr;
+    }
+    const command_spec* spec = find_subcommand(container, args[1]);
+    if (spec == nullptr) {
+        reply_unknown_subcommand(out, container, args[1]);
+        return nullptr;
+    }
+    if (spec->handler == nullptr) {
+        reply_not_served(out, spec->name);
+        return nullptr;
+    }
+    return spec;
+}
+
+}  // namespace
+
+const command_spec* find_command(std::string_view lowercase_name) {
+    static const std::unordered_map<std::string_view, const command_spec*> table = [] {
+        std::unordered_map<std::string_view, const command_spec*> map;
+        for (const command_spec& spec : command_table) map.emplace(spec.name, &spec);
+        for (const command_spec& spec : flush_table) map.emplace(spec.name, &spec);
+        return map;
+    }();
+    const auto it = table.find(lowercase_name);
+    return it == table.end() ? nullptr : it->second;
+}
+
+void call(command_context& ctx, std::span<const std::string_view> args, std::string& out) {
+    std::array<char, max_name_length> buffer;
+    const command_spec* spec = find_command(to_lower(args[0], buffer));
+    command_context nested{ctx.keys, ctx.loaded_scripts, args, out, ctx.now_ms, spec->name};
+    spec->handler(nested);
+}
+
+// -- Shared helpers ----------------------------------------------------------------------------
+
+void reply_error_sanitized(std::string& out, std::string_view message) {
+    const std::size_t start = out.size();
+    protocol::write_error(out, message);
+    // Only the message, not the trailing CRLF.
+    std::replace_if(
+        out.begin() + static_cast<std::ptrdiff_t>(start), out.end() - 2, [](char c) { return c == '\r' || c == '\n'; },
+        ' ');
+}
+
+void reply_arity_error(std::string& out, std::string_view name) {
+    std::string message = "ERR wrong number of arguments for '";
+    message.append(name);
+    message.append("' command");
+    protocol::write_error(out, message);
+}
+
+void reply_syntax_error(std::string& out) { protocol::write_error(out, "ERR syntax error"); }
+
+void reply_not_integer(std::string& out) { protocol::write_error(out, "ERR value is not an integer or out of range"); }
+
+void reply_ok(std::string& out) { protocol::write_simple(out, "OK"); }
+
+void reply_invalid_expire(command_context& ctx) {
+    std::string message = "ERR invalid expire time in '";
+    message.append(ctx.name);
+    message.append("' command");
+    protocol::write_error(ctx.out, message);
+}
+
+std::string_view c_string(std::string_view arg) {
+    const std::size_t nul = arg.find('\0');
+    return nul == std::string_view::npos ? arg : arg.substr(0, nul);
+}
+
+bool option_is(std::string_view arg, std::string_view lowercase) {
+    const std::string_view text = c_string(arg);
+    if (text.size() != lowercase.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        if (lower != lowercase[i]) return false;
+    }
+    return true;
+}
+
+bool parse_integer_or_reply(std::string& out, std::string_view arg, std::int64_t& value) {
+    if (protocol::parse_int64(arg, value)) return true;
+    reply_not_integer(out);
+    return false;
+}
+
+std::string_view format_integer(std::int64_t value, char (&buffer)[24]) {
+    return {buffer, protocol::format_int64(value, buffer)};
+}
+
+}  // namespace detail
+
+std::int64_t system_clock_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+engine::engine(clock_function clock) : clock_(clock ? std::move(clock) : clock_function(system_clock_ms)) {}
+
+bool engine::supports(std::string_view command_name) {
+    std::array<char, detail::max_name_length> buffer;
+    const std::string_view lower = detail::to_lower(command_name, buffer);
+    if (lower.empty()) return false;
+    if (detail::find_container(lower) != nullptr) return true;
+    const detail::command_spec* spec = detail::find_command(lower);
+    return spec != nullptr && spec->handler != detail::flush_command;
+}
+
+void engine::execute(std::span<const std::string_view> args, std::string& out) {
+    if (args.empty()) return;  // the request parser never produces an empty command
+    std::array<char, detail::max_name_length> buffer;
+    const std::string_view lower = detail::to_lower(args[0], buffer);
+    const detail::command_spec* spec = lower.empty() ? nullptr : detail::find_command(lower);
+    if (spec == nullptr) {
+        const detail::container_spec* container = lower.empty() ? nullptr : detail::find_container(lower);
+        if (container == nullptr) {
+            detail::reply_not_served(out, args[0]);
+            return;
+        }
+        spec = detail::resolve_container(*container, args, out);
+        if (spec == nullptr) return;
+    }
+    if (!detail::arity_ok(spec->arity, args.size())) {
+        detail::reply_arity_error(out, spec->name);
+        return;
+    }
+    detail::command_context ctx{keyspace_, loaded_scripts_, args, out, clock_(), spec->name};
+    spec->handler(ctx);
+    if (spec->may_grow && keyspace_.maxmemory() != 0) keyspace_.evict_if_needed(ctx.now_ms);
+}
+
+}  // namespace redis_sidecar::local

@@ -1,0 +1,179 @@
+// libFuzzer target for the request parser.
+//
+// Input: byte 0 picks options (bit 0: small limits, bit 1: not authenticated, bits 2-5: chunk
+// size), bytes 1-2 pick a split point, the rest is what a client sends. The stream is parsed
+// whole, in two chunks at the split point and in small chunks with the buffer moved between
+// calls; the three runs must report the same commands. Each command is also checked on its own:
+// a multibulk command is exactly as long as its canonical encoding, and an inline command's
+// arguments survive being quoted and parsed again.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "redis_sidecar/protocol/request_parser.hpp"
+
+namespace {
+
+using redis_sidecar::protocol::parse_result;
+using redis_sidecar::protocol::parse_status;
+using redis_sidecar::protocol::parser_limits;
+using redis_sidecar::protocol::request_parser;
+
+void check(bool ok, const char* what) {
+    if (ok) return;
+    std::fprintf(stderr, "invariant broken: %s\n", what);
+    std::abort();
+}
+
+struct event {
+    parse_status status;
+    std::size_t consumed;
+    std::vector<std::string> args;
+    bool is_inline;
+    std::string error;
+    bool operator==(const event&) const = default;
+};
+
+std::size_t digits(std::size_t n) {
+    std::size_t d = 1;
+    while (n >= 10) {
+        n /= 10;
+        ++d;
+    }
+    return d;
+}
+
+// Quotes every byte, so any argument survives sdssplitargs.
+std::string quoted_line(const std::vector<std::string>& args) {
+    static const char hex[] = "0123456789abcdef";
+    std::string line;
+    for (const std::string& a : args) {
+        line += line.empty() ? "\"" : " \"";
+        for (const char c : a) {
+            const auto u = static_cast<unsigned char>(c);
+            line += "\\x";
+            line.push_back(hex[u >> 4]);
+            line.push_back(hex[u & 15]);
+        }
+        line.push_back('"');
+    }
+    line += "\r\n";
+    return line;
+}
+
+void check_command(const request_parser& parser, std::string_view view, const parse_result& r) {
+    check(r.consumed > 0 && r.consumed <= view.size(), "complete: 0 < consumed <= input");
+    check(!parser.args().empty(), "complete: at least one argument");
+    if (!parser.last_was_inline()) {
+        // Header numbers pass string2ll only in canonical form, so the length is determined.
+        std::size_t length = 1 + digits(parser.args().size()) + 2;
+        for (const std::string_view a : parser.args()) {
+            check(a.data() >= view.data() && a.data() + a.size() <= view.data() + r.consumed,
+                  "multibulk arguments are views into the input");
+            length += 1 + digits(a.size()) + 2 + a.size() + 2;
+        }
+        check(length == r.consumed, "multibulk command is as long as its canonical encoding");
+        return;
+    }
+    std::vector<std::string> args(parser.args().begin(), parser.args().end());
+    const std::string line = quoted_line(args);
+    request_parser again;
+    const parse_result r2 = again.parse(line);
+    check(r2.status == parse_status::complete && r2.consumed == line.size(), "quoted inline command parses");
+    check(std::vector<std::string>(again.args().begin(), again.args().end()) == args,
+          "quoted inline arguments round-trip");
+}
+
+enum class buffering { in_place, moved };
+
+std::vector<event> run(std::string_view input, const std::vector<std::size_t>& cuts, buffering mode,
+                       const parser_limits& limits, bool authenticated) {
+    request_parser parser(limits);
+    parser.set_authenticated(authenticated);
+    std::vector<event> events;
+    std::string buffer;
+    std::size_t start = 0;
+    std::size_t fed = 0;
+    for (std::size_t i = 0; i <= cuts.size(); ++i) {
+        const std::size_t end = i < cuts.size() ? cuts[i] : input.size();
+        if (mode == buffering::moved) {
+            std::string fresh = buffer.substr(start);
+            buffer.assign(buffer.size(), '#');
+            buffer = std::move(fresh);
+            start = 0;
+        }
+        buffer.append(input.substr(fed, end - fed));
+        fed = end;
+        while (start < buffer.size()) {
+            const std::string_view view = std::string_view(buffer).substr(start);
+            const parse_result r = parser.parse(view);
+            if (r.status == parse_status::need_more) {
+                check(r.consumed == 0, "need_more consumes nothing");
+                break;
+            }
+            event e{r.status, r.consumed, {}, false, {}};
+            if (r.status == parse_status::error) {
+                const std::string_view message = parser.error();
+                check(message.substr(0, 16) == "Protocol error: ", "error message prefix");
+                check(message.find_first_of("\r\n") == std::string_view::npos, "error message is one line");
+                e.consumed = 0;
+                e.error = std::string(message);
+                events.push_back(std::move(e));
+                return events;
+            }
+            if (r.status == parse_status::complete) {
+                check_command(parser, view, r);
+                e.is_inline = parser.last_was_inline();
+                e.args.assign(parser.args().begin(), parser.args().end());
+            } else {
+                check(r.consumed > 0 && r.consumed <= view.size(), "empty: 0 < consumed <= input");
+            }
+            events.push_back(std::move(e));
+            start += r.consumed;
+        }
+    }
+    if (start < buffer.size()) events.push_back({parse_status::need_more, 0, {}, false, {}});
+    return events;
+}
+
+// The limit checks look at what is buffered, so they may fire in one run and not another.
+bool limit_error(const std::vector<event>& events) {
+    return !events.empty() && events.back().status == parse_status::error &&
+           events.back().error.find("too big") != std::string::npos;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 3) return 0;
+    const std::uint8_t options = data[0];
+    const std::size_t split_choice = static_cast<std::size_t>(data[1]) | static_cast<std::size_t>(data[2]) << 8;
+    const std::string_view input(reinterpret_cast<const char*>(data + 3), size - 3);
+
+    parser_limits limits;
+    if (options & 1) {
+        limits.max_inline_size = 32;
+        limits.max_bulk_length = 64;
+        limits.max_multibulk_length = 8;
+        limits.unauthenticated_multibulk_length = 3;
+        limits.unauthenticated_bulk_length = 16;
+    }
+    const bool authenticated = (options & 2) == 0;
+    const std::size_t chunk = 1 + ((options >> 2) & 15);
+
+    const std::vector<event> whole = run(input, {}, buffering::in_place, limits, authenticated);
+    const std::size_t split = split_choice % (input.size() + 1);
+    const std::vector<event> two = run(input, {split}, buffering::in_place, limits, authenticated);
+    std::vector<std::size_t> cuts;
+    for (std::size_t cut = chunk; cut < input.size(); cut += chunk) cuts.push_back(cut);
+    const std::vector<event> pieces = run(input, cuts, buffering::moved, limits, authenticated);
+
+    if (!limit_error(whole) && !limit_error(two)) check(whole == two, "split in two == whole");
+    if (!limit_error(whole) && !limit_error(pieces)) check(whole == pieces, "small chunks == whole");
+    return 0;
+}
