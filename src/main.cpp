@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -34,6 +37,42 @@ void notify_systemd(const std::string& state) {
     ::close(fd);
 }
 
+// systemd's watchdog: when WatchdogSec= is set, WATCHDOG_USEC says how often it wants a sign of
+// life; sending it at half that period from the event loop proves the loop is not stuck.
+void schedule_watchdog(boost::asio::steady_timer& timer, std::chrono::microseconds period) {
+    timer.expires_after(period);
+    timer.async_wait([&timer, period](boost::system::error_code ec) {
+        if (ec) return;
+        notify_systemd("WATCHDOG=1");
+        schedule_watchdog(timer, period);
+    });
+}
+
+std::chrono::microseconds watchdog_period() {
+    const char* usec = std::getenv("WATCHDOG_USEC");
+    if (usec == nullptr) return std::chrono::microseconds::zero();
+    const long long value = std::atoll(usec);
+    return std::chrono::microseconds(value > 0 ? value / 2 : 0);
+}
+
+// SIGHUP: the config file is read again; what can change safely in a running sidecar is applied.
+void reload(int argc, char* argv[], redis_sidecar::config::settings& current) {
+    redis_sidecar::config::settings fresh;
+    try {
+        redis_sidecar::config::parse_command_line(argc, argv, fresh);
+    } catch (const std::exception& e) {
+        spdlog::error("reload: {}; keeping the running configuration", e.what());
+        return;
+    }
+    if (fresh.log_level != current.log_level) {
+        spdlog::info("reload: log-level {} -> {}", current.log_level, fresh.log_level);
+        current.log_level = fresh.log_level;
+        spdlog::set_level(spdlog::level::from_str(current.log_level));
+    } else {
+        spdlog::info("reload: configuration read again; only log-level is applied without a restart");
+    }
+}
+
 void setup_logging(const std::string& level) {
     auto logger = spdlog::stderr_color_mt("redis-sidecar");
     spdlog::set_default_logger(logger);
@@ -56,12 +95,25 @@ int main(int argc, char* argv[]) {
     setup_logging(settings.log_level);
     try {
         redis_sidecar::server::sidecar sidecar(settings);
+        boost::asio::signal_set reload_signal(sidecar.main_context(), SIGHUP);
+        std::function<void()> wait_for_reload = [&] {
+            reload_signal.async_wait([&](boost::system::error_code ec, int) {
+                if (ec) return;
+                reload(argc, argv, settings);
+                wait_for_reload();
+            });
+        };
+        wait_for_reload();
+        boost::asio::steady_timer watchdog(sidecar.main_context());
+        if (const auto period = watchdog_period(); period.count() > 0) schedule_watchdog(watchdog, period);
         boost::asio::signal_set signals(sidecar.main_context(), SIGINT, SIGTERM);
         signals.async_wait([&](boost::system::error_code ec, int signal) {
             if (ec) return;
             spdlog::info("signal {}: shutting down", signal);
             notify_systemd("STOPPING=1");
             sidecar.stop();
+            reload_signal.cancel();
+            watchdog.cancel();
         });
         std::string where;
         for (const auto& l : sidecar.listening_on()) where += (where.empty() ? "" : ", ") + l;

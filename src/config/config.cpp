@@ -38,6 +38,9 @@ po::options_description make_options(settings& s, std::string& listen, std::stri
         ("threads", po::value(&s.threads)->default_value(s.threads), "event-loop threads")
         ("log-level", po::value(&s.log_level)->default_value(s.log_level), "trace|debug|info|warn|error|critical|off")
         ("local-maxmemory", po::value(&s.local_maxmemory)->default_value(s.local_maxmemory), "bytes of the local store while Redis is down (LRU eviction past it)")
+        ("blacklist-prefix", po::value(&s.blacklist_prefixes)->multitoken(), "key prefix of the blacklist class (repeatable; default jwt_token_blacklist_)")
+        ("lock-prefix", po::value(&s.lock_prefixes)->multitoken(), "key prefix of the lock class (repeatable; default user_request_block_)")
+        ("cache-prefix", po::value(&s.cache_prefixes)->multitoken(), "key prefix of the cache class (repeatable; default cache:)")
         ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory for durable state");
     // clang-format on
     return d;
@@ -70,6 +73,11 @@ void validate(settings& s) {
         invalid("upstream-connections", "must be 1 to 256");
     if (s.upstream_timeout_ms == 0) invalid("upstream-timeout", "must be at least 1 ms");
     if (s.probe_interval_ms == 0) invalid("probe-interval", "must be at least 1 ms");
+    for (const auto& [option, prefixes] : {std::pair{"blacklist-prefix", &s.blacklist_prefixes},
+                                           std::pair{"lock-prefix", &s.lock_prefixes},
+                                           std::pair{"cache-prefix", &s.cache_prefixes}})
+        for (const std::string& prefix : *prefixes)
+            if (prefix.empty()) invalid(option, "a prefix may not be empty");
     if (s.max_inflight == 0) invalid("max-inflight", "must be at least 1");
     if (s.maxclients == 0) invalid("maxclients", "must be at least 1");
     if (s.threads == 0 || s.threads > 64) invalid("threads", "must be 1 to 64");

@@ -81,8 +81,11 @@ void listener::start() {
 }
 
 void listener::stop() {
+    if (!acceptor_.is_open()) return;
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    // Like Redis, a unix socket's file goes away with the server.
+    if (!tcp_) ::unlink(description_.c_str());
 }
 
 asio::awaitable<void> listener::accept_clients() {

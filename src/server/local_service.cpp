@@ -5,16 +5,20 @@
 namespace redis_sidecar::server {
 
 namespace {
-// Keys the sidecar must never forget while Redis is down: revoked tokens. (Key classes become
-// configurable with the durability work; until then the product's default prefix.)
-constexpr std::string_view blacklist_prefix = "jwt_token_blacklist_";
 // Keys examined per active-expiry cycle, as Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP order.
 constexpr std::size_t expire_budget = 200;
 }  // namespace
 
-local_service::local_service(const config::settings& settings) : maxmemory_(settings.local_maxmemory) {
+local_service::local_service(const config::settings& settings)
+    : classes_(settings.blacklist_prefixes, settings.lock_prefixes, settings.cache_prefixes),
+      maxmemory_(settings.local_maxmemory) {
     engine_.keys().set_maxmemory(settings.local_maxmemory);
-    engine_.keys().set_evictable([](std::string_view key) { return !key.starts_with(blacklist_prefix); });
+    // Only cache and default keys may be evicted: a forgotten revoked token or a held lock would
+    // be a security or correctness hole, a forgotten cache entry just a miss.
+    engine_.keys().set_evictable([this](std::string_view key) {
+        const local::key_class c = classes_.classify(key);
+        return c == local::key_class::cache || c == local::key_class::default_class;
+    });
 }
 
 void local_service::execute(std::span<const std::string_view> args, std::string& out) {

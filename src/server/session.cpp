@@ -88,6 +88,7 @@ void session::stop() {
 // Reading and routing
 
 asio::awaitable<void> session::read_requests() {
+    co_await wait_for_upstream_verdict();
     for (;;) {
         process_input();
         if (stopped_ || close_after_replies_) co_return;
@@ -111,11 +112,28 @@ asio::awaitable<void> session::read_requests() {
         rx_.prepare(read_chunk);
         auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
                                                         as_tuple(use_awaitable));
+        if (ec == asio::error::eof) {
+            // A client that shut down only its sending side (`nc -N`, a batch job) still gets
+            // the replies to everything it sent, as from Redis; then the connection closes.
+            close_after_replies_ = true;
+            flush();
+            co_return;
+        }
         if (ec) {
             stop();
             co_return;
         }
         rx_.commit(n);
+    }
+}
+
+// Right after start-up nobody knows yet whether Redis is up. A write answered locally then would
+// never reach Redis, so requests wait for the first verdict: at most the upstream timeout.
+asio::awaitable<void> session::wait_for_upstream_verdict() {
+    asio::steady_timer poll(socket_.get_executor());
+    while (!context_.pool->verdict_known() && !stopped_) {
+        poll.expires_after(std::chrono::milliseconds(5));
+        co_await poll.async_wait(as_tuple(use_awaitable));
     }
 }
 
@@ -622,6 +640,12 @@ asio::awaitable<void> session::pipe_client_to_pinned() {
         rx_.prepare(read_chunk);
         auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
                                                         as_tuple(use_awaitable));
+        if (ec == asio::error::eof) {
+            // Half-close passes through: Redis answers what it got, then closes, and so do we.
+            boost::system::error_code ignored;
+            pinned_->socket().shutdown(asio::socket_base::shutdown_send, ignored);
+            co_return;
+        }
         if (ec) break;
         rx_.commit(n);
     }

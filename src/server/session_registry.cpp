@@ -10,12 +10,21 @@ void session_registry::add(const std::shared_ptr<session>& s) { sessions_[s->id(
 void session_registry::remove(std::uint64_t id) { sessions_.erase(id); }
 
 void session_registry::stop_all() {
-    // stop() removes each session from the map, so walk a copy.
+    for (auto& s : live_sessions()) s->stop();
+}
+
+void session_registry::stop_pinned() {
+    for (auto& s : live_sessions())
+        if (s->pinned()) s->stop();
+}
+
+// stop() removes each session from the map, so callers walk this copy.
+std::vector<std::shared_ptr<session>> session_registry::live_sessions() const {
     std::vector<std::shared_ptr<session>> live;
     live.reserve(sessions_.size());
-    for (auto& [id, weak] : sessions_)
+    for (const auto& [id, weak] : sessions_)
         if (auto s = weak.lock()) live.push_back(std::move(s));
-    for (auto& s : live) s->stop();
+    return live;
 }
 
 }  // namespace redis_sidecar::server

@@ -31,7 +31,12 @@ struct sidecar::worker {
         : io(1),
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
           context{pool, settings, stats, sessions, local, [&owner] { return owner.info_section(); },
-                  [&owner] { return owner.uptime_seconds(); }} {}
+                  [&owner] { return owner.uptime_seconds(); }} {
+        // A pinned connection has no request timeout of its own (BLPOP 0 may wait for ever), so
+        // it would hang on a stalled Redis: when the pool finds Redis down, pinned clients are
+        // closed, and their libraries reconnect to local answers.
+        pool->set_on_down([this] { sessions.stop_pinned(); });
+    }
 
     void stop() {
         background_timer.cancel();

@@ -73,22 +73,20 @@ void pool::update_mode(const std::string& reason) {
     for (const auto& connection : connections_) ready += connection->ready() ? 1 : 0;
     const bool was_up = up();
     ready_connections_ = ready;
-    if (!mode_known_) {
-        // The first verdict is logged too: a sidecar started before its Redis says so once.
-        mode_known_ = true;
-        if (ready == 0) {
-            spdlog::warn("upstream {}:{} is down: {}; answering from the local store", settings_.host,
-                         settings_.port, reason);
-            return;
-        }
-    }
-    if (was_up == (ready > 0)) return;
-    ++mode_transitions_;
-    if (ready > 0)
-        spdlog::info("upstream {}:{} is up (Redis {})", settings_.host, settings_.port, redis_version());
+    const bool first_verdict = !verdict_known();
+    if (!first_verdict && was_up == (ready > 0)) return;
+    // The first verdict is logged but is no transition: the sidecar was neither up nor down before.
+    if (first_verdict)
+        verdict_known_.store(true, std::memory_order_relaxed);
     else
+        ++mode_transitions_;
+    if (ready > 0) {
+        spdlog::info("upstream {}:{} is up (Redis {})", settings_.host, settings_.port, redis_version());
+    } else {
         spdlog::warn("upstream {}:{} is down: {}; answering from the local store", settings_.host, settings_.port,
                      reason);
+        if (on_down_) on_down_();
+    }
 }
 
 }  // namespace redis_sidecar::upstream

@@ -51,6 +51,12 @@ struct settings {
     /// local-maxmemory: bytes the local store may use while Redis is down; past it, keys of the
     /// cache and default classes are evicted (approximate LRU).
     std::uint64_t local_maxmemory = 256ULL * 1024 * 1024;
+    /// blacklist-prefix: keys of revoked tokens (repeatable; longest prefix wins over the others).
+    std::vector<std::string> blacklist_prefixes{"jwt_token_blacklist_"};
+    /// lock-prefix: keys of per-user request locks (repeatable).
+    std::vector<std::string> lock_prefixes{"user_request_block_"};
+    /// cache-prefix: keys of the query cache (repeatable).
+    std::vector<std::string> cache_prefixes{"cache:"};
     /// data-dir: where durable state (the journal) lives.
     std::string data_dir = "/var/lib/redis-sidecar";
 };

@@ -11,6 +11,7 @@
 
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/local/engine.hpp"
+#include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/server/info.hpp"
 
 namespace redis_sidecar::server {
@@ -34,6 +35,7 @@ private:
     void count_call(std::string_view command);
 
     std::mutex mutex_;
+    local::key_classifier classes_;
     local::engine engine_;
     std::uint64_t maxmemory_;
     std::uint64_t total_commands_ = 0;

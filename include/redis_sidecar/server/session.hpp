@@ -34,6 +34,8 @@ public:
     void stop();
 
     std::uint64_t id() const { return id_; }
+    /// True once the client has a dedicated upstream connection.
+    bool pinned() const { return pinned_ != nullptr; }
 
 private:
     /// What the reply to a forwarded request needs before it goes to the client.
@@ -49,6 +51,7 @@ private:
     };
 
     boost::asio::awaitable<void> read_requests();
+    boost::asio::awaitable<void> wait_for_upstream_verdict();
     boost::asio::awaitable<bool> wait_until(bool (session::*condition)() const);
     void process_input();
     void execute(std::span<const std::string_view> args, std::string_view raw);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/server/local_service.hpp"
@@ -23,9 +24,13 @@ public:
     void remove(std::uint64_t id);
     /// Stops every session; each removes itself as it closes.
     void stop_all();
+    /// Stops the sessions that have a pinned connection.
+    void stop_pinned();
     std::size_t size() const { return sessions_.size(); }
 
 private:
+    std::vector<std::shared_ptr<session>> live_sessions() const;
+
     std::unordered_map<std::uint64_t, std::weak_ptr<session>> sessions_;
 };
 

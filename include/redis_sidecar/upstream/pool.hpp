@@ -6,6 +6,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <mutex>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,14 @@ public:
 
     /// A ready connection, the one at `affinity` when it is ready; nullptr when none is.
     pooled_connection* pick(std::size_t affinity);
+
+    /// False until the first connection attempt has decided whether Redis is up: until then a
+    /// request can be answered neither by Redis nor, without risk of losing a write, locally.
+    bool verdict_known() const { return verdict_known_.load(std::memory_order_relaxed); }
+
+    /// Called each time Redis is found down (e.g. to close pinned clients, whose dedicated
+    /// connections would otherwise hang on a stalled Redis).
+    void set_on_down(std::function<void()> callback) { on_down_ = std::move(callback); }
 
     /// True while at least one shared connection is ready. Like every getter below, safe to call
     /// from another event loop's thread (for INFO).
@@ -61,7 +70,8 @@ private:
     std::atomic<std::uint64_t> connection_failures_{0};
     std::atomic<std::uint64_t> mode_transitions_{0};
     bool failing_all_ = false;
-    bool mode_known_ = false;
+    std::atomic<bool> verdict_known_{false};
+    std::function<void()> on_down_;
     std::string last_failure_;
 };
 
