@@ -41,6 +41,7 @@ po::options_description make_options(settings& s, std::string& listen, std::stri
         ("blacklist-prefix", po::value(&s.blacklist_prefixes)->multitoken(), "key prefix of the blacklist class (repeatable; default jwt_token_blacklist_)")
         ("lock-prefix", po::value(&s.lock_prefixes)->multitoken(), "key prefix of the lock class (repeatable; default user_request_block_)")
         ("cache-prefix", po::value(&s.cache_prefixes)->multitoken(), "key prefix of the cache class (repeatable; default cache:)")
+        ("journal-fsync", po::value(&s.journal_fsync)->default_value(s.journal_fsync), "always: durable writes reach the disk before their reply; everysec: at most 1 s of them may be lost on power loss")
         ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory for durable state");
     // clang-format on
     return d;
@@ -72,6 +73,8 @@ void validate(settings& s) {
     if (s.upstream_connections == 0 || s.upstream_connections > 256)
         invalid("upstream-connections", "must be 1 to 256");
     if (s.upstream_timeout_ms == 0) invalid("upstream-timeout", "must be at least 1 ms");
+    if (s.journal_fsync != "always" && s.journal_fsync != "everysec")
+        invalid("journal-fsync", "'" + s.journal_fsync + "' is not always or everysec");
     if (s.probe_interval_ms == 0) invalid("probe-interval", "must be at least 1 ms");
     for (const auto& [option, prefixes] : {std::pair{"blacklist-prefix", &s.blacklist_prefixes},
                                            std::pair{"lock-prefix", &s.lock_prefixes},

@@ -256,17 +256,20 @@ keyspace::entry& keyspace::set(std::string_view key, std::string_view value, std
 }
 
 void keyspace::set_value(entry& e, std::string_view value) {
+    notify_write(e.key_);
     data_bytes_ -= e.value_.size();
     e.value_.assign(value);
     data_bytes_ += e.value_.size();
 }
 
 void keyspace::append_value(entry& e, std::string_view suffix) {
+    notify_write(e.key_);
     e.value_.append(suffix);
     data_bytes_ += suffix.size();
 }
 
 void keyspace::set_expiry(entry& e, std::int64_t expire_at_ms) {
+    notify_write(e.key_);
     if (expire_at_ms == no_expiry) {
         unindex_volatile(e);
     } else {
@@ -276,6 +279,11 @@ void keyspace::set_expiry(entry& e, std::int64_t expire_at_ms) {
 }
 
 void keyspace::erase(entry& e) {
+    notify_write(e.key_);
+    remove(e);
+}
+
+void keyspace::remove(entry& e) {
     unlink(e);
     unindex_volatile(e);
     unindex_evictable(e);
@@ -297,6 +305,10 @@ bool keyspace::erase(std::string_view key, std::int64_t now_ms) {
     return true;
 }
 
+void keyspace::notify_write(std::string_view key) {
+    if (write_observer_) write_observer_(key);
+}
+
 void keyspace::clear() {
     tables_[0] = table{};
     tables_[1] = table{};
@@ -310,7 +322,7 @@ void keyspace::clear() {
 
 void keyspace::expire(entry& e) {
     ++expired_keys_;
-    erase(e);
+    remove(e);  // not a write: the expiry was recorded when it was set
 }
 
 // -- Active expiry ---------------------------------------------------------------------------
@@ -389,7 +401,7 @@ bool keyspace::evict_one(std::int64_t now_ms) {
             // The candidate may have been deleted or used again since it was sampled.
             entry* e = lookup(best.key, hash_of(best.key));
             if (e != nullptr && e->evictable_ && e->lru_ == best.lru) {
-                erase(*e);
+                remove(*e);
                 ++evicted_keys_;
                 return true;
             }

@@ -1,12 +1,38 @@
 #include "redis_sidecar/server/local_service.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <cctype>
+#include <stdexcept>
+
+#include "redis_sidecar/server/command_table.hpp"
 
 namespace redis_sidecar::server {
 
 namespace {
 // Keys examined per active-expiry cycle, as Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP order.
 constexpr std::size_t expire_budget = 200;
+
+bool is_durable(local::key_class c) { return c == local::key_class::blacklist || c == local::key_class::lock; }
+
+// The part of a glob pattern before its first special character.
+std::string_view literal_prefix(std::string_view pattern) {
+    const auto special = pattern.find_first_of("*?[\\");
+    return pattern.substr(0, special);
+}
+
+void log_recovery(const local::journal_open_result& opened) {
+    const local::journal_recovery& r = opened.recovery;
+    if (r.created) spdlog::info("journal: created {}", opened.journal->path());
+    if (r.removed_tmp) spdlog::warn("journal: removed the leftover of an interrupted compaction");
+    if (r.damage != local::tail_damage::none)
+        spdlog::warn("journal: damaged tail ({}), cut at offset {}: {} bytes dropped",
+                     local::tail_damage_name(r.damage), r.truncated_at, r.dropped_bytes);
+    if (!r.moved_aside_to.empty())
+        spdlog::error("journal: unreadable ({}), moved aside to {}; starting a new one", r.moved_aside_reason,
+                      r.moved_aside_to);
+}
 }  // namespace
 
 local_service::local_service(const config::settings& settings)
@@ -15,16 +41,189 @@ local_service::local_service(const config::settings& settings)
     engine_.keys().set_maxmemory(settings.local_maxmemory);
     // Only cache and default keys may be evicted: a forgotten revoked token or a held lock would
     // be a security or correctness hole, a forgotten cache entry just a miss.
-    engine_.keys().set_evictable([this](std::string_view key) {
-        const local::key_class c = classes_.classify(key);
-        return c == local::key_class::cache || c == local::key_class::default_class;
-    });
+    engine_.keys().set_evictable([this](std::string_view key) { return !is_durable(classes_.classify(key)); });
+    const auto policy =
+        settings.journal_fsync == "everysec" ? local::fsync_policy::everysec : local::fsync_policy::always;
+    local::journal_open_result opened = local::journal::open(settings.data_dir, policy);
+    if (!opened.journal)
+        throw std::runtime_error("invalid option 'data-dir': " + opened.error_message);
+    log_recovery(opened);
+    journal_ = std::move(opened.journal);
+    load(std::move(opened.records));
+    engine_.keys().set_write_observer([this](std::string_view key) { on_write(key); });
 }
 
-void local_service::execute(std::span<const std::string_view> args, std::string& out) {
+// Rebuilds the state the journal describes: what a crashed or restarted sidecar had promised.
+void local_service::load(std::vector<local::journal_record> records) {
+    const std::int64_t now = engine_.now_ms();
+    for (local::journal_record& r : records) {
+        switch (r.kind) {
+            case local::record_kind::set:
+                // Both encode "no expiry" as -1.
+                static_assert(local::no_expiry == local::record_no_expiry);
+                if (r.expire_at_ms != local::no_expiry && now > r.expire_at_ms)
+                    engine_.keys().erase(r.key, now);
+                else
+                    engine_.keys().set(r.key, r.value, r.expire_at_ms);
+                break;
+            case local::record_kind::del:
+                engine_.keys().erase(r.key, now);
+                if (classes_.classify(r.key) == local::key_class::cache) dirty_cache_keys_.insert(std::move(r.key));
+                break;
+            case local::record_kind::del_pattern:
+                cache_patterns_.insert(std::move(r.key));
+                break;
+            case local::record_kind::replayed:
+                // Everything before the marker reached Redis, which holds the locks from then on.
+                dirty_cache_keys_.clear();
+                cache_patterns_.clear();
+                drop_local_copies({local::key_class::lock, local::key_class::cache, local::key_class::default_class});
+                break;
+        }
+    }
+    if (!records.empty())
+        spdlog::info("journal: loaded {} records: {} keys, {} cache invalidations pending", records.size(),
+                     engine_.keys().size(), dirty_cache_keys_.size() + cache_patterns_.size());
+}
+
+bool local_service::execute(std::span<const std::string_view> args, std::string& out) {
     std::lock_guard lock(mutex_);
+    touched_.clear();
+    const std::size_t pending_before = journal_->pending_records();
     engine_.execute(args, out);
     count_call(args[0]);
+    note_invalidation_pattern(args);
+    journal_touched_keys();
+    return journal_->pending_records() > pending_before;
+}
+
+void local_service::on_write(std::string_view key) {
+    if (std::find(touched_.begin(), touched_.end(), key) == touched_.end()) touched_.emplace_back(key);
+}
+
+// Each written key's fate on recovery is decided by its class (DESIGN.md "Key classes").
+void local_service::journal_touched_keys() {
+    const std::int64_t now = engine_.now_ms();
+    for (const std::string& key : touched_) {
+        const local::key_class c = classes_.classify(key);
+        if (is_durable(c)) {
+            if (c == local::key_class::blacklist) dirty_blacklist_keys_.insert(key);
+            const local::keyspace::entry* e = engine_.keys().find(key, now, false);
+            if (e != nullptr)
+                journal_->append(local::journal_record::make_set(
+                    key, std::string(e->value()), e->expire_at(), static_cast<std::uint8_t>(c)));
+            else
+                journal_->append(local::journal_record::make_del(key));
+        } else if (c == local::key_class::cache) {
+            // Whatever Redis holds for this key is stale now: it is deleted there on recovery.
+            if (dirty_cache_keys_.insert(key).second) {
+                journal_->append(local::journal_record::make_del(key));
+                }
+        } else {
+            dirty_default_keys_.insert(key);
+        }
+    }
+}
+
+// `SCAN ... MATCH cache:user:42:*` (or KEYS) over a cache prefix is how apps find what to
+// invalidate: Redis holds matching keys the local store never saw, so the pattern is replayed.
+void local_service::note_invalidation_pattern(std::span<const std::string_view> args) {
+    std::string_view pattern;
+    if (equals_lower(args[0], "keys") && args.size() == 2) {
+        pattern = args[1];
+    } else if (equals_lower(args[0], "scan")) {
+        for (std::size_t i = 2; i + 1 < args.size(); ++i)
+            if (equals_lower(args[i], "match")) pattern = args[i + 1];
+    }
+    if (pattern.empty() || classes_.classify(literal_prefix(pattern)) != local::key_class::cache) return;
+    if (cache_patterns_.insert(std::string(pattern)).second) {
+        journal_->append(local::journal_record::make_del_pattern(std::string(pattern)));
+    }
+}
+
+std::error_code local_service::commit() {
+    std::lock_guard lock(mutex_);
+    if (journal_->pending_records() == 0) return {};
+    const std::error_code ec = journal_->flush();
+    if (ec) spdlog::error("journal: write failed: {}; the writes waiting on it are refused", ec.message());
+    return ec;
+}
+
+void local_service::background_cycle() {
+    std::lock_guard lock(mutex_);
+    engine_.active_expire_cycle(expire_budget);
+    engine_.keys().evict_if_needed(engine_.now_ms());
+    if (const std::error_code ec = journal_->sync_if_due(std::chrono::steady_clock::now()))
+        spdlog::error("journal: fdatasync failed: {}", ec.message());
+    if (journal_->pending_records() == 0 && journal_->needs_compaction()) compact();
+}
+
+// A snapshot of what is still owed replaces the history: durable keys as they are now, and the
+// invalidations not yet applied to Redis.
+void local_service::compact() {
+    std::vector<local::journal_record> live;
+    const std::int64_t now = engine_.now_ms();
+    engine_.keys().for_each([&](const local::keyspace::entry& e) {
+        const local::key_class c = classes_.classify(e.key());
+        if (!is_durable(c) || local::keyspace::is_expired(e, now)) return;
+        live.push_back(local::journal_record::make_set(std::string(e.key()), std::string(e.value()),
+                                                       e.expire_at(), static_cast<std::uint8_t>(c)));
+    });
+    for (const std::string& key : dirty_cache_keys_) live.push_back(local::journal_record::make_del(key));
+    for (const std::string& pattern : cache_patterns_) live.push_back(local::journal_record::make_del_pattern(pattern));
+    const auto before = journal_->size_bytes();
+    if (const std::error_code ec = journal_->compact(live))
+        spdlog::error("journal: compaction failed: {}", ec.message());
+    else
+        spdlog::info("journal: compacted {} -> {} bytes ({} records)", before, journal_->size_bytes(), live.size());
+}
+
+reconciliation_work local_service::pending_reconciliation(bool every_blacklist_entry) {
+    std::lock_guard lock(mutex_);
+    reconciliation_work work;
+    const std::int64_t now = engine_.now_ms();
+    engine_.keys().for_each([&](const local::keyspace::entry& e) {
+        if (local::keyspace::is_expired(e, now)) return;
+        const local::key_class c = classes_.classify(e.key());
+        if (c == local::key_class::lock) {
+            work.locks.push_back({std::string(e.key()), std::string(e.value()), e.expire_at()});
+        } else if (c == local::key_class::blacklist &&
+                   (every_blacklist_entry || dirty_blacklist_keys_.contains(e.key()))) {
+            work.blacklist.push_back({std::string(e.key()), std::string(e.value()), e.expire_at()});
+        }
+    });
+    work.cache_keys.assign(dirty_cache_keys_.begin(), dirty_cache_keys_.end());
+    work.cache_patterns.assign(cache_patterns_.begin(), cache_patterns_.end());
+    work.default_keys.assign(dirty_default_keys_.begin(), dirty_default_keys_.end());
+    return work;
+}
+
+void local_service::reconciled(const reconciliation_work& work) {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = engine_.now_ms();
+    engine_.keys().set_write_observer({});  // dropping local copies is not a write to replay
+    for (const std::string& key : work.cache_keys) {
+        engine_.keys().erase(key, now);
+        dirty_cache_keys_.erase(key);
+    }
+    for (const std::string& pattern : work.cache_patterns) cache_patterns_.erase(pattern);
+    for (const std::string& key : work.default_keys) dirty_default_keys_.erase(key);
+    for (const auto& entry : work.blacklist) dirty_blacklist_keys_.erase(entry.key);
+    // Redis holds the locks now, and local cache entries would go stale as Redis moves on.
+    drop_local_copies({local::key_class::lock, local::key_class::cache, local::key_class::default_class});
+    engine_.keys().set_write_observer([this](std::string_view key) { on_write(key); });
+    journal_->append(local::journal_record::make_replayed(journal_->last_sequence()));
+    if (const std::error_code ec = journal_->flush()) spdlog::error("journal: write failed: {}", ec.message());
+}
+
+void local_service::drop_local_copies(std::initializer_list<local::key_class> classes) {
+    const std::int64_t now = engine_.now_ms();
+    std::vector<std::string> dropped;
+    engine_.keys().for_each([&](const local::keyspace::entry& e) {
+        const local::key_class c = classes_.classify(e.key());
+        if (std::find(classes.begin(), classes.end(), c) != classes.end()) dropped.emplace_back(e.key());
+    });
+    for (const std::string& key : dropped) engine_.keys().erase(key, now);
 }
 
 // For INFO commandstats: calls of the commands the store serves, as Redis counts them.
@@ -41,17 +240,6 @@ void local_service::count_call(std::string_view command) {
         command_calls_.emplace(std::string(name), 1);
 }
 
-void local_service::background_cycle() {
-    std::lock_guard lock(mutex_);
-    engine_.active_expire_cycle(expire_budget);
-    engine_.keys().evict_if_needed(engine_.now_ms());
-}
-
-std::uint64_t local_service::keys() {
-    std::lock_guard lock(mutex_);
-    return engine_.keys().size();
-}
-
 void local_service::fill(local_figures& figures) {
     std::lock_guard lock(mutex_);
     const local::keyspace& keys = engine_.keys();
@@ -63,6 +251,11 @@ void local_service::fill(local_figures& figures) {
     figures.evicted_keys = keys.evicted_keys();
     figures.total_commands = total_commands_;
     figures.command_calls.assign(command_calls_.begin(), command_calls_.end());
+}
+
+std::uint64_t local_service::keys() {
+    std::lock_guard lock(mutex_);
+    return engine_.keys().size();
 }
 
 }  // namespace redis_sidecar::server

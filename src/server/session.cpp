@@ -128,10 +128,11 @@ asio::awaitable<void> session::read_requests() {
 }
 
 // Right after start-up nobody knows yet whether Redis is up. A write answered locally then would
-// never reach Redis, so requests wait for the first verdict: at most the upstream timeout.
+// never reach Redis, so requests wait for the first verdict (at most the upstream timeout), and
+// when Redis is up, for the first recovery of what the journal holds.
 asio::awaitable<void> session::wait_for_upstream_verdict() {
     asio::steady_timer poll(socket_.get_executor());
-    while (!context_.pool->verdict_known() && !stopped_) {
+    while (!(context_.pool->verdict_known() && context_.serving.settled()) && !stopped_) {
         poll.expires_after(std::chrono::milliseconds(5));
         co_await poll.async_wait(as_tuple(use_awaitable));
     }
@@ -187,6 +188,7 @@ void session::process_input() {
         rx_.consume(parsed.consumed);
     }
     if (rx_.empty()) rx_.shrink_to(keep_capacity);
+    commit_durable_replies();
     if (batch_forwarded_ > 0) server_stats::add(context_.stats.requests_forwarded, batch_forwarded_);
     if (batch_local_ > 0) server_stats::add(context_.stats.requests_local, batch_local_);
     batch_forwarded_ = batch_local_ = 0;
@@ -195,7 +197,7 @@ void session::process_input() {
 
 void session::execute(std::span<const std::string_view> args, std::string_view raw) {
     const command_route route = route_command(args);
-    if (!context_.pool->up()) {
+    if (!serving_redis()) {
         execute_while_down(route, args);
         return;
     }
@@ -234,6 +236,9 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
     }
 }
 
+// Redis serves clients once it is up and recovery has applied what the sidecar owed it.
+bool session::serving_redis() const { return context_.serving.forwarding() && context_.pool->up(); }
+
 // While Redis is down the local store answers; what the sidecar answers for a connection
 // (PING, QUIT, CLIENT SETNAME, HELLO 2...) it answers as when Redis is up.
 void session::execute_while_down(command_route route, std::span<const std::string_view> args) {
@@ -268,8 +273,28 @@ void session::execute_while_down(command_route route, std::span<const std::strin
 
 void session::answer_locally(std::span<const std::string_view> args) {
     std::string out;
-    context_.local.execute(args, out);
-    reply(out);
+    if (!context_.local.execute(args, out)) {
+        reply(out);
+        return;
+    }
+    // A durable write (a revoked token, a lock): its reply waits for the journal commit at the
+    // end of this batch, in its place among the client's replies.
+    runs_.push_back(reply_run{1, reply_action::pass, {}});
+    ++inflight_;
+    inflight_lengths_.push_back(0);
+    ++batch_local_;
+    durable_replies_.push_back(std::move(out));
+}
+
+// One journal write (and fsync) for every durable write of the batch, then their replies; if the
+// disk refuses, each of them gets an error instead: nothing is acknowledged that is not stored.
+void session::commit_durable_replies() {
+    if (durable_replies_.empty()) return;
+    const std::error_code ec = context_.local.commit();
+    std::string failure;
+    if (ec) protocol::write_error(failure, "ERR the sidecar could not store this write durably: " + ec.message());
+    for (const std::string& answer : durable_replies_) on_reply_bytes(ec ? failure : answer, true);
+    durable_replies_.clear();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,7 +367,12 @@ void session::on_reply_failed(std::string_view reason, bool partial) {
     if (parsed.status == protocol::parse_status::complete && is_replay_safe(replay_parser_.args())) {
         // Whether or not Redis ran it, running it here gives the same state and a true answer.
         std::string answer;
-        context_.local.execute(replay_parser_.args(), answer);
+        if (context_.local.execute(replay_parser_.args(), answer)) {
+            if (const std::error_code ec = context_.local.commit()) {
+                answer.clear();
+                protocol::write_error(answer, "ERR the sidecar could not store this write durably: " + ec.message());
+            }
+        }
         out_.append(answer);
         server_stats::add(context_.stats.requests_local);
     } else {
@@ -553,7 +583,7 @@ void session::answer_client(std::span<const std::string_view> args) {
 }
 
 void session::answer_info(std::span<const std::string_view> args) {
-    if (!context_.pool->up()) {
+    if (!serving_redis()) {
         answer_local_info(args.subspan(1));
         return;
     }

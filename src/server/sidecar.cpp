@@ -27,15 +27,20 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
 }  // namespace
 
 struct sidecar::worker {
-    worker(const config::settings& settings, server_stats& stats, local_service& local, const sidecar& owner)
+    worker(const config::settings& settings, server_stats& stats, local_service& local, recovery& serving,
+           const sidecar& owner)
         : io(1),
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
-          context{pool, settings, stats, sessions, local, [&owner] { return owner.info_section(); },
+          context{pool, settings, stats, sessions, local, serving, [&owner] { return owner.info_section(); },
                   [&owner] { return owner.uptime_seconds(); }} {
-        // A pinned connection has no request timeout of its own (BLPOP 0 may wait for ever), so
-        // it would hang on a stalled Redis: when the pool finds Redis down, pinned clients are
-        // closed, and their libraries reconnect to local answers.
-        pool->set_on_down([this] { sessions.stop_pinned(); });
+        pool->set_on_down([this, &serving] {
+            serving.on_upstream_down();
+            // A pinned connection has no request timeout of its own (BLPOP 0 may wait for ever),
+            // so it would hang on a stalled Redis: pinned clients are closed, and their libraries
+            // reconnect to local answers.
+            sessions.stop_pinned();
+        });
+        pool->set_on_up([&serving] { serving.on_upstream_up(); });
     }
 
     void stop() {
@@ -68,9 +73,14 @@ void schedule_background(boost::asio::steady_timer& timer, local_service& local)
 }  // namespace
 
 sidecar::sidecar(const config::settings& settings)
-    : settings_(settings), local_(std::make_unique<local_service>(settings)) {
+    : settings_(settings),
+      local_(std::make_unique<local_service>(settings)),
+      recovery_(std::make_unique<recovery>(
+          upstream_settings_from(settings), *local_,
+          local::key_classifier(settings.blacklist_prefixes, settings.lock_prefixes, settings.cache_prefixes))) {
     for (unsigned i = 0; i < settings.threads; ++i) {
-        auto w = std::make_unique<worker>(settings, stats_, *local_, *this);
+        auto w = std::make_unique<worker>(settings, stats_, *local_, *recovery_, *this);
+        if (i == 0) recovery_->attach(w->io);
         w->listeners.push_back(listener::bind_tcp(w->io, settings.listen, settings.threads > 1, w->context));
         // One loop serves the unix socket: a path cannot be shared the way a port can.
         if (i == 0 && !settings.unixsocket.empty())
@@ -95,6 +105,7 @@ void sidecar::run() {
 }
 
 void sidecar::stop() {
+    recovery_->stop();
     for (auto& w : workers_) boost::asio::post(w->io, [w = w.get()] { w->stop(); });
 }
 
@@ -119,7 +130,7 @@ std::vector<std::string> sidecar::listening_on() const {
 
 std::string sidecar::info_section() const {
     sidecar_figures f;
-    f.upstream_up = upstream_up();
+    f.upstream_up = upstream_up() && recovery_->forwarding();
     f.upstream_address = settings_.upstream.host + ":" + std::to_string(settings_.upstream.port);
     for (const auto& w : workers_) {
         f.upstream_connections += w->pool->size();
@@ -138,7 +149,7 @@ std::string sidecar::info_section() const {
     f.requests_local = server_stats::get(stats_.requests_local);
     f.requests_failed = server_stats::get(stats_.requests_failed);
     f.protocol_errors = server_stats::get(stats_.protocol_errors);
-    return format_sidecar_section(f);
+    return format_sidecar_section(f) + recovery_->info_lines();
 }
 
 }  // namespace redis_sidecar::server

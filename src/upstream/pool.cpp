@@ -82,6 +82,7 @@ void pool::update_mode(const std::string& reason) {
         ++mode_transitions_;
     if (ready > 0) {
         spdlog::info("upstream {}:{} is up (Redis {})", settings_.host, settings_.port, redis_version());
+        if (on_up_) on_up_();
     } else {
         spdlog::warn("upstream {}:{} is down: {}; answering from the local store", settings_.host, settings_.port,
                      reason);

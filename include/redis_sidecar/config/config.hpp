@@ -57,6 +57,8 @@ struct settings {
     std::vector<std::string> lock_prefixes{"user_request_block_"};
     /// cache-prefix: keys of the query cache (repeatable).
     std::vector<std::string> cache_prefixes{"cache:"};
+    /// journal-fsync: always (a durable write is on disk before its reply) or everysec.
+    std::string journal_fsync = "always";
     /// data-dir: where durable state (the journal) lives.
     std::string data_dir = "/var/lib/redis-sidecar";
 };

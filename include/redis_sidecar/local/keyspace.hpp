@@ -55,6 +55,9 @@ public:
 
     /// Decides whether a key may be evicted; asked once when a key is created.
     using evictable_predicate = std::function<bool(std::string_view key)>;
+    /// Told of every key a command writes (set, value or expiry changed, deleted); not of keys
+    /// that expire or are evicted. A key may be reported more than once per command.
+    using write_observer = std::function<void(std::string_view key)>;
 
     /// An empty keyspace; `seed` drives the sampling of active expiry and eviction.
     explicit keyspace(std::uint64_t seed = std::random_device{}());
@@ -130,6 +133,9 @@ public:
     /// Which keys eviction may remove (by default: every key). Re-classifies existing keys.
     void set_evictable(evictable_predicate predicate);
 
+    /// Reports writes to `observer` (the durable journal's feed); empty to stop.
+    void set_write_observer(write_observer observer) { write_observer_ = std::move(observer); }
+
     /// Evicts evictable keys, least recently used first (approximately, by sampling as Redis's
     /// allkeys-lru does), until `used_memory() <= maxmemory()` or nothing evictable is left.
     /// Returns the number of keys evicted. Never touches keys the predicate calls non-evictable.
@@ -173,6 +179,8 @@ private:
     void index_evictable(entry& e);
     void unindex_evictable(entry& e);
     void expire(entry& e);
+    void remove(entry& e);  // erase without reporting a write (expiry, eviction)
+    void notify_write(std::string_view key);
     std::size_t data_bytes(const entry& e) const { return e.key_.size() + e.value_.size() + entry_overhead; }
     void fill_eviction_pool(std::int64_t now_ms);
     bool evict_one(std::int64_t now_ms);
@@ -180,6 +188,7 @@ private:
     table tables_[2];
     std::ptrdiff_t rehash_index_ = -1;  // next bucket of tables_[0] to move; -1: not rehashing
     std::vector<std::unique_ptr<entry>> all_;
+    write_observer write_observer_;
     std::vector<entry*> volatile_;
     std::vector<entry*> evictable_;
     evictable_predicate evictable_predicate_;

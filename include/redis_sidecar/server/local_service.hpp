@@ -1,30 +1,63 @@
 #pragma once
-/// The local store shared by every event loop: the sidecar's answers while Redis is down.
-/// One engine behind a mutex; with one thread (the default) the lock is never contended.
+/// The local store shared by every event loop: the sidecar's answers while Redis is down, and
+/// what must survive until Redis has it. One engine behind a mutex (uncontended with the
+/// default single thread), and the journal under `data-dir`:
+/// - blacklist and lock keys written locally are journaled with their value and absolute expiry
+///   (a revoked token or a held lock must survive a crash of the sidecar);
+/// - cache keys written or deleted while down, and SCAN/KEYS MATCH patterns over a cache prefix,
+///   are journaled as invalidations that Redis must apply before it serves that cache again;
+/// - default keys written while down are remembered (not journaled): they are dropped on recovery.
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/local/engine.hpp"
+#include "redis_sidecar/local/journal.hpp"
 #include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/server/info.hpp"
+#include "redis_sidecar/upstream/reconciler.hpp"
 
 namespace redis_sidecar::server {
 
+using upstream::reconciliation_work;
+
 class local_service {
 public:
+    /// Opens (or creates) the journal under settings.data_dir and loads what it holds.
+    /// Throws std::runtime_error naming data-dir when the directory cannot be used.
     explicit local_service(const config::settings& settings);
 
-    /// Appends to `out` the reply Redis 7.0 would give `args`, run on the local store.
-    void execute(std::span<const std::string_view> args, std::string& out);
+    /// Runs `args` on the local store, appending Redis's reply to `out`. Returns true when the
+    /// command wrote keys whose journal records must reach the disk (commit()) before the reply
+    /// may be sent.
+    bool execute(std::span<const std::string_view> args, std::string& out);
 
-    /// Expires keys whose time has come (Redis's active expiry) and evicts past the memory bound.
+    /// Writes the journal records of every command run since the last commit, fsyncing per the
+    /// policy: one disk write for all of them (group commit).
+    std::error_code commit();
+
+    /// Expires keys whose time has come, evicts past the memory bound, syncs the journal when
+    /// `everysec` says so and compacts it when it has grown.
     void background_cycle();
+
+    /// A snapshot of what recovery must apply to Redis: with `every_blacklist_entry`, all the
+    /// blacklist entries known (the first round after an outage: Redis may have restarted
+    /// empty), otherwise only those written since the last snapshot.
+    reconciliation_work pending_reconciliation(bool every_blacklist_entry);
+    /// Recovery applied `work` to Redis: forget the invalidations, and drop the local copies that
+    /// Redis now holds or that would go stale (locks, cache and default keys; blacklist entries
+    /// stay, they back fail-closed reads). The journal records that it happened.
+    void reconciled(const reconciliation_work& work);
 
     /// The local store's part of INFO's figures.
     void fill(local_figures& figures);
@@ -32,12 +65,26 @@ public:
     std::uint64_t keys();
 
 private:
+    void on_write(std::string_view key);
+    void journal_touched_keys();
+    void note_invalidation_pattern(std::span<const std::string_view> args);
+    void load(std::vector<local::journal_record> records);
+    void compact();
+    void drop_local_copies(std::initializer_list<local::key_class> classes);
     void count_call(std::string_view command);
 
     std::mutex mutex_;
     local::key_classifier classes_;
     local::engine engine_;
+    std::unique_ptr<local::journal> journal_;
     std::uint64_t maxmemory_;
+
+    std::vector<std::string> touched_;  // keys the running command wrote
+    std::set<std::string, std::less<>> dirty_blacklist_keys_;
+    std::set<std::string, std::less<>> dirty_cache_keys_;
+    std::set<std::string, std::less<>> cache_patterns_;
+    std::set<std::string, std::less<>> dirty_default_keys_;
+
     std::uint64_t total_commands_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> command_calls_;
 };

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "redis_sidecar/protocol/byte_buffer.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
@@ -57,9 +58,11 @@ private:
     void execute(std::span<const std::string_view> args, std::string_view raw);
     void forward(std::string_view raw, reply_action action = reply_action::pass);
     void forward_args(std::span<const std::string_view> args, reply_action action);
+    bool serving_redis() const;
     void answer_locally(std::span<const std::string_view> args);
     void execute_while_down(command_route route, std::span<const std::string_view> args);
     void forget_oldest_inflight();
+    void commit_durable_replies();
     std::string_view oldest_inflight() const;
     void reply(std::string_view bytes);
     void reply_error(std::string_view message);
@@ -105,6 +108,7 @@ private:
     std::size_t inflight_log_begin_ = 0;
     std::deque<std::uint32_t> inflight_lengths_;
     protocol::request_parser replay_parser_;
+    std::vector<std::string> durable_replies_;  // local answers waiting for the journal commit
     std::string out_;
     std::string writing_buffer_;
     bool writing_ = false;

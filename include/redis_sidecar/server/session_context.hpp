@@ -10,6 +10,7 @@
 
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/server/local_service.hpp"
+#include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
 #include "redis_sidecar/upstream/pool.hpp"
 
@@ -41,6 +42,8 @@ struct session_context {
     session_registry& sessions;
     /// Answers while Redis is down; shared by every event loop.
     local_service& local;
+    /// Whether clients are served by Redis or by the local store; shared by every event loop.
+    recovery& serving;
     /// The "# Sidecar" INFO section, built from every event loop's state.
     std::function<std::string()> sidecar_info;
     /// Seconds since the sidecar started.

@@ -10,6 +10,7 @@
 
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/server/local_service.hpp"
+#include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
 
 namespace redis_sidecar::server {
@@ -44,6 +45,7 @@ private:
     const config::settings& settings_;
     server_stats stats_;
     std::unique_ptr<local_service> local_;
+    std::unique_ptr<recovery> recovery_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<worker>> workers_;
 };

@@ -34,6 +34,8 @@ public:
     /// Called each time Redis is found down (e.g. to close pinned clients, whose dedicated
     /// connections would otherwise hang on a stalled Redis).
     void set_on_down(std::function<void()> callback) { on_down_ = std::move(callback); }
+    /// Called each time Redis is found up (including the first time).
+    void set_on_up(std::function<void()> callback) { on_up_ = std::move(callback); }
 
     /// True while at least one shared connection is ready. Like every getter below, safe to call
     /// from another event loop's thread (for INFO).
@@ -72,6 +74,7 @@ private:
     bool failing_all_ = false;
     std::atomic<bool> verdict_known_{false};
     std::function<void()> on_down_;
+    std::function<void()> on_up_;
     std::string last_failure_;
 };
 
