@@ -44,6 +44,16 @@ const std::unordered_map<std::string_view, command_route>& routes() {
         {"quit", command_route::quit},       {"ping", command_route::ping},
         {"select", command_route::select},   {"hello", command_route::hello},
         {"client", command_route::client},   {"info", command_route::info},
+        {"get", command_route::forward_get},
+        // Writes the local store can follow, so blacklist and lock keys have a local copy.
+        {"set", command_route::forward_write},      {"setnx", command_route::forward_write},
+        {"setex", command_route::forward_write},    {"psetex", command_route::forward_write},
+        {"getset", command_route::forward_write},   {"getdel", command_route::forward_write},
+        {"getex", command_route::forward_write},    {"del", command_route::forward_write},
+        {"unlink", command_route::forward_write},   {"expire", command_route::forward_write},
+        {"pexpire", command_route::forward_write},  {"expireat", command_route::forward_write},
+        {"pexpireat", command_route::forward_write}, {"persist", command_route::forward_write},
+        {"evalsha", command_route::forward_write},  {"eval", command_route::forward_write},
     };
     return table;
 }

@@ -97,6 +97,78 @@ bool local_service::execute(std::span<const std::string_view> args, std::string&
     return journal_->pending_records() > pending_before;
 }
 
+namespace {
+// The key a mirrored write is about: EVAL/EVALSHA name it after numkeys, the others first.
+std::string_view written_key(std::span<const std::string_view> args) {
+    if (equals_lower(args[0], "eval") || equals_lower(args[0], "evalsha"))
+        return args.size() > 3 && args[2] != "0" ? args[3] : std::string_view{};
+    return args.size() > 1 ? args[1] : std::string_view{};
+}
+}  // namespace
+
+bool local_service::mirrors(std::span<const std::string_view> args) const {
+    const std::string_view key = written_key(args);
+    return !key.empty() && is_durable(classes_.classify(key));
+}
+
+void local_service::mirror_entry(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
+    std::lock_guard lock(mutex_);
+    const local::keyspace::entry* e = engine_.keys().find(key, engine_.now_ms(), false);
+    if (e != nullptr && e->value() == value && e->expire_at() == expire_at_ms) return;
+    mirroring_ = true;
+    touched_.clear();
+    engine_.keys().set(key, value, expire_at_ms);
+    journal_touched_keys();
+    mirroring_ = false;
+}
+
+bool local_service::fails_closed(std::string_view key) const {
+    return classes_.classify(key) == local::key_class::blacklist;
+}
+
+std::optional<std::string> local_service::durable_value(std::string_view key) {
+    std::lock_guard lock(mutex_);
+    const local::keyspace::entry* e = engine_.keys().find(key, engine_.now_ms(), false);
+    if (e == nullptr) return std::nullopt;
+    return std::string(e->value());
+}
+
+namespace {
+// Whether Redis applied a conditional write, from its reply: SET NX/XX answers nil when it did
+// not (with GET: NX answers the old value, XX nil), SETNX answers 0.
+bool conditional_write_applied(std::span<const std::string_view> args, std::string_view reply) {
+    constexpr std::string_view nil = "$-1\r\n";
+    if (equals_lower(args[0], "setnx")) return reply == ":1\r\n";
+    if (!equals_lower(args[0], "set")) return true;
+    bool nx = false, xx = false, get = false;
+    for (std::size_t i = 3; i < args.size(); ++i) {
+        nx = nx || equals_lower(args[i], "nx");
+        xx = xx || equals_lower(args[i], "xx");
+        get = get || equals_lower(args[i], "get");
+    }
+    if (nx && get) return reply == nil;
+    if (nx || xx) return reply != nil;
+    return true;
+}
+}  // namespace
+
+void local_service::mirror(std::span<const std::string_view> args, std::string_view redis_reply) {
+    if (!conditional_write_applied(args, redis_reply)) return;  // Redis changed nothing
+    // Redis decided the condition held: the copy follows that verdict, whatever the copy holds.
+    std::vector<std::string_view> applied(args.begin(), args.end());
+    if (equals_lower(args[0], "set") && applied.size() > 3)  // options follow key and value
+        applied.erase(std::remove_if(applied.begin() + 3, applied.end(),
+                                     [](std::string_view a) { return equals_lower(a, "nx") || equals_lower(a, "xx"); }),
+                      applied.end());
+    std::string ignored;
+    std::lock_guard lock(mutex_);
+    mirroring_ = true;
+    touched_.clear();
+    engine_.execute(applied, ignored);
+    journal_touched_keys();
+    mirroring_ = false;
+}
+
 void local_service::on_write(std::string_view key) {
     if (std::find(touched_.begin(), touched_.end(), key) == touched_.end()) touched_.emplace_back(key);
 }
@@ -106,6 +178,8 @@ void local_service::journal_touched_keys() {
     const std::int64_t now = engine_.now_ms();
     for (const std::string& key : touched_) {
         const local::key_class c = classes_.classify(key);
+        // A mirrored write is Redis's own: only the durable copies follow it.
+        if (mirroring_ && !is_durable(c)) continue;
         if (is_durable(c)) {
             if (c == local::key_class::blacklist) dirty_blacklist_keys_.insert(key);
             const local::keyspace::entry* e = engine_.keys().find(key, now, false);
@@ -153,6 +227,9 @@ void local_service::background_cycle() {
     std::lock_guard lock(mutex_);
     engine_.active_expire_cycle(expire_budget);
     engine_.keys().evict_if_needed(engine_.now_ms());
+    // Mirrored writes are in Redis already; their journal records go out in batches.
+    if (journal_->pending_records() > 0)
+        if (const std::error_code ec = journal_->flush()) spdlog::error("journal: write failed: {}", ec.message());
     if (const std::error_code ec = journal_->sync_if_due(std::chrono::steady_clock::now()))
         spdlog::error("journal: fdatasync failed: {}", ec.message());
     if (journal_->pending_records() == 0 && journal_->needs_compaction()) compact();

@@ -203,11 +203,19 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
     }
     switch (route) {
         case command_route::forward:
+        case command_route::forward_write:
+        case command_route::forward_get: {
+            reply_action action = reply_action::pass;
+            if (route == command_route::forward_write && context_.local.mirrors(args))
+                action = reply_action::mirror;
+            else if (route == command_route::forward_get && args.size() == 2 && context_.local.fails_closed(args[1]))
+                action = reply_action::fail_closed_get;
             if (parser_.last_was_inline())
-                forward_args(args, reply_action::pass);
+                forward_args(args, action);
             else
-                forward(raw);
+                forward(raw, action);
             return;
+        }
         case command_route::pin:
             pin_requested_ = true;
             return;
@@ -348,13 +356,38 @@ void session::on_reply_bytes(std::string_view bytes, bool complete) {
     else
         transform_buffer_.append(bytes);
     if (complete) {
-        if (runs_.front().action == reply_action::append_sidecar_info) {
-            append_sidecar_section(transform_buffer_, context_.sidecar_info(), out_);
-            transform_buffer_.clear();
-        }
+        if (runs_.front().action != reply_action::pass) complete_transformed_reply();
         finish_upstream_reply();
     }
     schedule_flush();
+}
+
+// The reply in transform_buffer_ is complete; its request is the oldest in flight.
+void session::complete_transformed_reply() {
+    switch (runs_.front().action) {
+        case reply_action::append_sidecar_info:
+            append_sidecar_section(transform_buffer_, context_.sidecar_info(), out_);
+            break;
+        case reply_action::mirror:
+            if (!transform_buffer_.starts_with('-') &&
+                replay_parser_.parse(oldest_inflight()).status == protocol::parse_status::complete)
+                context_.local.mirror(replay_parser_.args(), transform_buffer_);
+            out_.append(transform_buffer_);
+            break;
+        case reply_action::fail_closed_get:
+            if (transform_buffer_ == "$-1\r\n" &&
+                replay_parser_.parse(oldest_inflight()).status == protocol::parse_status::complete) {
+                if (auto revoked = context_.local.durable_value(replay_parser_.args()[1])) {
+                    protocol::write_bulk(out_, *revoked);
+                    break;
+                }
+            }
+            out_.append(transform_buffer_);
+            break;
+        case reply_action::pass:
+            break;
+    }
+    transform_buffer_.clear();
 }
 
 void session::on_reply_failed(std::string_view reason, bool partial) {

@@ -1,6 +1,9 @@
 #include "redis_sidecar/server/sidecar.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
 #include <thread>
 
@@ -98,13 +101,30 @@ void sidecar::run() {
         for (auto& l : w->listeners) l->start();
     }
     schedule_background(workers_[0]->background_timer, *local_);
+    start_mirror_feed();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([w = workers_[i].get()] { w->io.run(); });
     workers_[0]->io.run();
     for (auto& t : threads) t.join();
 }
 
+// Revocations made elsewhere reach the local mirror through Redis's tracking pushes.
+void sidecar::start_mirror_feed() {
+    mirror_options_.prefixes = settings_.blacklist_prefixes;
+    mirror_options_.on_entry = [this](std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
+        local_->mirror_entry(key, value, expire_at_ms);
+    };
+    mirror_options_.on_warm = [](std::uint64_t entries) {
+        spdlog::info("mirror: {} blacklist entries read from Redis", entries);
+    };
+    mirror_options_.running = [this] { return !stopping_.load(std::memory_order_relaxed); };
+    boost::asio::co_spawn(workers_[0]->io,
+                          upstream::async_follow_mirror(upstream_settings_from(settings_), mirror_options_),
+                          boost::asio::detached);
+}
+
 void sidecar::stop() {
+    stopping_.store(true, std::memory_order_relaxed);
     recovery_->stop();
     for (auto& w : workers_) boost::asio::post(w->io, [w = w.get()] { w->stop(); });
 }

@@ -11,6 +11,8 @@ namespace redis_sidecar::server {
 
 enum class command_route : std::uint8_t {
     forward,  ///< stateless: the shared pool
+    forward_write,  ///< forwarded; a write the local mirror may follow (key classes decide)
+    forward_get,    ///< forwarded; a GET, answered fail-closed for blacklist keys
     pin,      ///< stateful: a dedicated connection from here on
     quit,     ///< QUIT: +OK, then close
     ping,     ///< PING [message]

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <span>
 #include <string>
@@ -41,6 +42,20 @@ public:
     /// command wrote keys whose journal records must reach the disk (commit()) before the reply
     /// may be sent.
     bool execute(std::span<const std::string_view> args, std::string& out);
+
+    /// True when `args` (a write Redis is about to run) touches a blacklist or lock key, whose
+    /// local copy must follow Redis.
+    bool mirrors(std::span<const std::string_view> args) const;
+    /// Redis ran `args` with reply `redis_reply` (not an error): the local copy follows. Its
+    /// journal records reach the disk with the next background flush (Redis has the write).
+    void mirror(std::span<const std::string_view> args, std::string_view redis_reply);
+    /// Redis holds `key` with `value` until `expire_at_ms` (-1: no expiry): the mirror follows
+    /// (revocations made elsewhere, found by the mirror feed).
+    void mirror_entry(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+    /// True for a blacklist key: a GET of it fails closed.
+    bool fails_closed(std::string_view key) const;
+    /// The local copy of a blacklist key, if there is one.
+    std::optional<std::string> durable_value(std::string_view key);
 
     /// Writes the journal records of every command run since the last commit, fsyncing per the
     /// policy: one disk write for all of them (group commit).
@@ -80,6 +95,7 @@ private:
     std::uint64_t maxmemory_;
 
     std::vector<std::string> touched_;  // keys the running command wrote
+    bool mirroring_ = false;            // the running command replays a write Redis made
     std::set<std::string, std::less<>> dirty_blacklist_keys_;
     std::set<std::string, std::less<>> dirty_cache_keys_;
     std::set<std::string, std::less<>> cache_patterns_;

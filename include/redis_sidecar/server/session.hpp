@@ -40,7 +40,12 @@ public:
 
 private:
     /// What the reply to a forwarded request needs before it goes to the client.
-    enum class reply_action : std::uint8_t { pass, append_sidecar_info };
+    enum class reply_action : std::uint8_t {
+        pass,
+        append_sidecar_info,
+        mirror,            ///< a write to a blacklist or lock key: the local store follows Redis
+        fail_closed_get,   ///< GET of a blacklist key: a nil from Redis does not un-revoke a token
+    };
 
     /// Expected replies, in order: `upstream_count` from the pool, then `local_after` (replies
     /// the sidecar made while those were still pending). Runs keep a pipeline of plain forwarded
@@ -78,6 +83,7 @@ private:
     void on_reply_bytes(std::string_view bytes, bool complete) override;
     void on_reply_failed(std::string_view reason, bool partial) override;
     void finish_upstream_reply();
+    void complete_transformed_reply();
 
     void schedule_flush();
     void flush();

@@ -3,6 +3,7 @@
 /// upstream pool and sessions; counters shared across them.
 
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 #include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
+#include "redis_sidecar/upstream/mirror_feed.hpp"
 
 namespace redis_sidecar::server {
 
@@ -42,10 +44,13 @@ public:
 
 private:
     struct worker;
+    void start_mirror_feed();
     const config::settings& settings_;
     server_stats stats_;
     std::unique_ptr<local_service> local_;
     std::unique_ptr<recovery> recovery_;
+    upstream::mirror_feed_options mirror_options_;
+    std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<worker>> workers_;
 };
