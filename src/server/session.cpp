@@ -1,5 +1,7 @@
 #include "redis_sidecar/server/session.hpp"
 
+#include <cassert>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -197,8 +199,17 @@ void session::process_input() {
 
 void session::execute(std::span<const std::string_view> args, std::string_view raw) {
     const command_route route = route_command(args);
-    if (!serving_redis()) {
-        execute_while_down(route, args);
+    const bool redis = serving_redis();
+    if (answer_for_connection(route, args)) {
+        if (pin_requested_ && !redis) {
+            // HELLO 3, CLIENT TRACKING...: nothing to pin to; the local store says what it serves.
+            pin_requested_ = false;
+            answer_locally(args);
+        }
+        return;
+    }
+    if (!redis) {
+        answer_locally(args);
         return;
     }
     switch (route) {
@@ -219,27 +230,14 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
         case command_route::pin:
             pin_requested_ = true;
             return;
-        case command_route::quit:
-            reply("+OK\r\n");
-            close_after_replies_ = true;
-            return;
-        case command_route::ping:
-            answer_ping(args);
-            return;
         case command_route::select:
             if (wants_pin_for_select(args))
                 pin_requested_ = true;
             else
                 reply("+OK\r\n");
             return;
-        case command_route::hello:
-            answer_hello(args);
-            return;
-        case command_route::client:
-            answer_client(args);
-            return;
-        case command_route::info:
-            answer_info(args);
+        default:
+            assert(false && "connection commands are answered above");
             return;
     }
 }
@@ -247,35 +245,28 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
 // Redis serves clients once it is up and recovery has applied what the sidecar owed it.
 bool session::serving_redis() const { return context_.serving.forwarding() && context_.pool->up(); }
 
-// While Redis is down the local store answers; what the sidecar answers for a connection
-// (PING, QUIT, CLIENT SETNAME, HELLO 2...) it answers as when Redis is up.
-void session::execute_while_down(command_route route, std::span<const std::string_view> args) {
+// Commands about the client's own connection (QUIT, PING, HELLO, CLIENT, INFO) are answered by
+// the sidecar the same way whether Redis is up or not; false for every other command.
+bool session::answer_for_connection(command_route route, std::span<const std::string_view> args) {
     switch (route) {
         case command_route::quit:
             reply("+OK\r\n");
             close_after_replies_ = true;
-            return;
+            return true;
         case command_route::ping:
             answer_ping(args);
-            return;
+            return true;
         case command_route::hello:
+            answer_hello(args);
+            return true;
         case command_route::client:
-            if (route == command_route::hello)
-                answer_hello(args);
-            else
-                answer_client(args);
-            if (pin_requested_) {
-                // Nothing to pin to: the local store says which commands it serves.
-                pin_requested_ = false;
-                answer_locally(args);
-            }
-            return;
+            answer_client(args);
+            return true;
         case command_route::info:
             answer_info(args);
-            return;
+            return true;
         default:
-            answer_locally(args);
-            return;
+            return false;
     }
 }
 

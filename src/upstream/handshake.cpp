@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "redis_sidecar/protocol/reply_framer.hpp"
+#include "redis_sidecar/upstream/frame_reader.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
 
 namespace asio = boost::asio;
@@ -31,19 +32,10 @@ std::string encode_command(std::initializer_list<std::string_view> args) {
 // Reads one whole reply into `reply`; false on a read error or a stream that is not RESP.
 asio::awaitable<bool> read_reply(asio::ip::tcp::socket& socket, protocol::byte_buffer& rx, std::string& reply) {
     protocol::reply_framer framer;
-    for (;;) {
-        const auto framed = framer.next(rx.readable());
-        if (framed.status == protocol::frame_status::complete) {
-            reply.assign(rx.readable().substr(0, framed.length));
-            rx.consume(framed.length);
-            co_return true;
-        }
-        if (framed.status == protocol::frame_status::error) co_return false;
-        char* space = rx.prepare(16 * 1024);
-        auto [ec, n] = co_await socket.async_read_some(asio::buffer(space, rx.writable_size()), as_tuple(use_awaitable));
-        if (ec) co_return false;
-        rx.commit(n);
-    }
+    auto frame = co_await async_read_frame(socket, rx, framer);
+    if (!frame) co_return false;
+    reply = std::move(*frame);
+    co_return true;
 }
 
 std::string parse_version(std::string_view info) {

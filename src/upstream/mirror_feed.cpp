@@ -16,6 +16,7 @@
 #include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
+#include "redis_sidecar/upstream/frame_reader.hpp"
 #include "redis_sidecar/upstream/handshake.hpp"
 
 namespace asio = boost::asio;
@@ -176,22 +177,7 @@ private:
         }
     }
 
-    asio::awaitable<std::optional<std::string>> next_frame() {
-        for (;;) {
-            const auto framed = framer_.next(rx_.readable());
-            if (framed.status == protocol::frame_status::error) co_return std::nullopt;
-            if (framed.status == protocol::frame_status::complete) {
-                std::string frame(rx_.readable().substr(0, framed.length));
-                rx_.consume(framed.length);
-                co_return frame;
-            }
-            rx_.prepare(16 * 1024);
-            auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
-                                                            as_tuple(use_awaitable));
-            if (ec) co_return std::nullopt;
-            rx_.commit(n);
-        }
-    }
+    asio::awaitable<std::optional<std::string>> next_frame() { return async_read_frame(socket_, rx_, framer_); }
 
     asio::awaitable<bool> send(const std::string& commands) {
         auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(commands), as_tuple(use_awaitable));

@@ -15,6 +15,7 @@
 #include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
+#include "redis_sidecar/upstream/frame_reader.hpp"
 #include "redis_sidecar/upstream/handshake.hpp"
 
 namespace asio = boost::asio;
@@ -49,18 +50,9 @@ private:
         std::vector<std::string> replies;
         protocol::reply_framer framer;
         while (replies.size() < count) {
-            const auto framed = framer.next(rx_.readable());
-            if (framed.status == protocol::frame_status::error) co_return std::nullopt;
-            if (framed.status == protocol::frame_status::complete) {
-                replies.emplace_back(rx_.readable().substr(0, framed.length));
-                rx_.consume(framed.length);
-                continue;
-            }
-            rx_.prepare(16 * 1024);
-            auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
-                                                            as_tuple(use_awaitable));
-            if (ec) co_return std::nullopt;
-            rx_.commit(n);
+            auto frame = co_await async_read_frame(socket_, rx_, framer);
+            if (!frame) co_return std::nullopt;
+            replies.push_back(std::move(*frame));
         }
         co_return replies;
     }

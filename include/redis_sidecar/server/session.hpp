@@ -65,7 +65,7 @@ private:
     void forward_args(std::span<const std::string_view> args, reply_action action);
     bool serving_redis() const;
     void answer_locally(std::span<const std::string_view> args);
-    void execute_while_down(command_route route, std::span<const std::string_view> args);
+    bool answer_for_connection(command_route route, std::span<const std::string_view> args);
     void forget_oldest_inflight();
     void commit_durable_replies();
     std::string_view oldest_inflight() const;
