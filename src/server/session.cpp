@@ -601,8 +601,11 @@ void session::answer_client(std::span<const std::string_view> args) {
                equals_lower(sub, "trackinginfo") || equals_lower(sub, "no-evict") ||
                equals_lower(sub, "no-touch")) {
         pin_requested_ = true;
-    } else {
+    } else if (serving_redis()) {
         forward_args(args, reply_action::pass);
+    } else {
+        // Nothing may wait on Redis while the local store answers: replies would lose their order.
+        answer_locally(args);
     }
 }
 
