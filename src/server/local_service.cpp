@@ -93,6 +93,7 @@ bool local_service::execute(std::span<const std::string_view> args, std::string&
     engine_.execute(args, out);
     count_call(args[0]);
     note_invalidation_pattern(args);
+    note_deletions(args);
     journal_touched_keys();
     return journal_->pending_records() > pending_before;
 }
@@ -197,6 +198,13 @@ void local_service::journal_touched_keys() {
             dirty_default_keys_.insert(key);
         }
     }
+}
+
+// A deletion is an invalidation even of a key the local store never had: Redis may hold it from
+// before the outage. The keyspace reports only keys it had, so deletions are noted here.
+void local_service::note_deletions(std::span<const std::string_view> args) {
+    if (!equals_lower(args[0], "del") && !equals_lower(args[0], "unlink") && !equals_lower(args[0], "getdel")) return;
+    for (std::size_t i = 1; i < args.size(); ++i) on_write(args[i]);
 }
 
 // `SCAN ... MATCH cache:user:42:*` (or KEYS) over a cache prefix is how apps find what to

@@ -83,6 +83,7 @@ private:
     void on_write(std::string_view key);
     void journal_touched_keys();
     void note_invalidation_pattern(std::span<const std::string_view> args);
+    void note_deletions(std::span<const std::string_view> args);
     void load(std::vector<local::journal_record> records);
     void compact();
     void drop_local_copies(std::initializer_list<local::key_class> classes);

@@ -1,0 +1,56 @@
+#include "redis_sidecar/config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace redis_sidecar::config;
+
+namespace {
+settings parse(std::vector<const char*> flags) {
+    flags.insert(flags.begin(), "redis-sidecar");
+    settings s;
+    parse_command_line(static_cast<int>(flags.size()), flags.data(), s);
+    return s;
+}
+std::string error_of(std::vector<const char*> flags) {
+    try {
+        parse(std::move(flags));
+    } catch (const std::runtime_error& e) {
+        return e.what();
+    }
+    return "";
+}
+}  // namespace
+
+TEST(config, defaults_are_the_documented_ones) {
+    const settings s = parse({});
+    EXPECT_EQ(s.listen.host, "127.0.0.1");
+    EXPECT_EQ(s.listen.port, 6380);
+    EXPECT_EQ(s.upstream.port, 6379);
+    EXPECT_EQ(s.upstream_timeout_ms, 500u);
+    EXPECT_EQ(s.probe_interval_ms, 250u);
+    EXPECT_EQ(s.journal_fsync, "always");
+    EXPECT_EQ(s.blacklist_prefixes, std::vector<std::string>{"jwt_token_blacklist_"});
+}
+
+TEST(config, endpoints_and_repeated_prefixes) {
+    const settings s = parse({"--listen", "[::1]:7000", "--cache-prefix", "c1:", "--cache-prefix", "c2:"});
+    EXPECT_EQ(s.listen.host, "::1");
+    EXPECT_EQ(s.listen.port, 7000);
+    EXPECT_EQ(s.cache_prefixes, (std::vector<std::string>{"c1:", "c2:"}));
+}
+
+TEST(config, bad_values_name_their_option) {
+    EXPECT_NE(error_of({"--listen", "nohost"}).find("'listen'"), std::string::npos);
+    EXPECT_NE(error_of({"--upstream", "h:70000"}).find("'upstream'"), std::string::npos);
+    EXPECT_NE(error_of({"--journal-fsync", "never"}).find("'journal-fsync'"), std::string::npos);
+    EXPECT_NE(error_of({"--log-level", "loud"}).find("'log-level'"), std::string::npos);
+    EXPECT_NE(error_of({"--unixsocketperm", "999"}).find("'unixsocketperm'"), std::string::npos);
+    EXPECT_NE(error_of({"--upstream-password-file", "/nonexistent/file"}).find("'upstream-password-file'"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--cache-prefix", ""}).find("'cache-prefix'"), std::string::npos);
+    EXPECT_FALSE(error_of({"--no-such-option", "1"}).empty());
+}

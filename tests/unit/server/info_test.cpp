@@ -1,0 +1,53 @@
+#include "redis_sidecar/server/info.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using namespace redis_sidecar::server;
+
+TEST(info, sidecar_section_is_appended_after_an_empty_line) {
+    std::string out;
+    // Redis ends its INFO body with the last line's CRLF; sections are separated by an empty line.
+    append_sidecar_section("$20\r\n# Server\r\na:1\r\nb:2\r\n\r\n", "# Sidecar\r\nmode:up\r\n", out);
+    const std::string body = "# Server\r\na:1\r\nb:2\r\n\r\n# Sidecar\r\nmode:up\r\n";
+    EXPECT_EQ(out, "$" + std::to_string(body.size()) + "\r\n" + body + "\r\n");
+}
+
+TEST(info, an_empty_info_gets_the_section_alone_and_errors_pass) {
+    std::string out;
+    append_sidecar_section("$0\r\n\r\n", "# Sidecar\r\n", out);
+    EXPECT_EQ(out, "$11\r\n# Sidecar\r\n\r\n");
+    out.clear();
+    append_sidecar_section("-ERR boom\r\n", "# Sidecar\r\n", out);
+    EXPECT_EQ(out, "-ERR boom\r\n");
+}
+
+namespace {
+std::string local_info(std::vector<std::string_view> sections) {
+    local_figures f;
+    f.redis_version = "7.0.15";
+    f.keys = 2;
+    f.keys_with_expiry = 1;
+    f.command_calls = {{"get", 3}};
+    return format_local_info(sections, f, "# Sidecar\r\nmode:down\r\n");
+}
+}  // namespace
+
+TEST(info, local_sections_follow_redis_arguments) {
+    const std::string all_default = local_info({});
+    for (const char* section : {"# Server\r\nredis_version:7.0.15\r\n", "# Clients\r\n", "# Memory\r\nused_memory:",
+                                "# CPU\r\nused_cpu_sys:", "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl=0\r\n",
+                                "# Sidecar\r\n"})
+        EXPECT_NE(all_default.find(section), std::string::npos) << section;
+    EXPECT_EQ(all_default.find("# Commandstats"), std::string::npos);
+    EXPECT_NE(local_info({"ALL"}).find("cmdstat_get:calls=3,"), std::string::npos);
+    EXPECT_NE(local_info({"everything"}).find("# Commandstats"), std::string::npos);
+    const std::string cpu = local_info({"cpu"});
+    EXPECT_TRUE(cpu.starts_with("# CPU\r\n")) << cpu;
+    EXPECT_EQ(cpu.find("# Server"), std::string::npos);
+    EXPECT_EQ(local_info({"nosuchsection"}), "");
+    const std::string two = local_info({"keyspace", "server"});
+    EXPECT_LT(two.find("# Server"), two.find("# Keyspace"));  // Redis's order, not the arguments'
+}
