@@ -249,6 +249,24 @@ struct detail::journal_opener {
         return open_file() && start_fresh(1);
     }
 
+    // The records behind a damaged header are read as far as they are intact, then written to the
+    // fresh journal that replaces the file (which is kept aside for a post-mortem).
+    bool salvage_and_move_aside(std::uint64_t size, const std::string& problem) {
+        std::uint64_t good_end = 0;
+        std::uint64_t max_sequence = 0;
+        if (size > journal::header_size && !read_records(size, good_end, max_sequence)) return false;
+        std::vector<journal_record> salvaged = std::move(result.records);
+        result.records.clear();
+        result.recovery.damage = tail_damage::none;  // that file is set aside whole, not truncated
+        if (!move_aside(problem)) return false;
+        if (salvaged.empty()) return true;
+        for (journal_record& record : salvaged) record.sequence = j.append(record);
+        if (auto ec = j.flush()) return fail(ec, "cannot write the salvaged records", j.path_);
+        result.recovery.salvaged_records = salvaged.size();
+        result.records = std::move(salvaged);
+        return true;
+    }
+
     bool read_header(std::uint64_t size, std::uint64_t& base_sequence, std::string& problem) {
         std::string header(static_cast<std::size_t>(std::min<std::uint64_t>(size, journal::header_size)), '\0');
         if (auto ec = read_exact(j.fd_, header.data(), header.size(), 0)) {
@@ -308,7 +326,7 @@ struct detail::journal_opener {
         std::uint64_t base_sequence = 1;
         std::string problem;
         if (!read_header(size, base_sequence, problem)) return false;
-        if (!problem.empty()) return move_aside(problem);
+        if (!problem.empty()) return salvage_and_move_aside(size, problem);
         std::uint64_t good_end = 0;
         std::uint64_t max_sequence = 0;
         if (!read_records(size, good_end, max_sequence)) return false;

@@ -16,6 +16,9 @@ constexpr std::size_t expire_budget = 200;
 
 bool is_durable(local::key_class c) { return c == local::key_class::blacklist || c == local::key_class::lock; }
 
+// A journaled entry copied from Redis (the mirror) rather than written here: Redis has it.
+constexpr std::uint8_t from_redis_flag = 0x80;
+
 // The part of a glob pattern before its first special character.
 std::string_view literal_prefix(std::string_view pattern) {
     const auto special = pattern.find_first_of("*?[\\");
@@ -30,8 +33,9 @@ void log_recovery(const local::journal_open_result& opened) {
         spdlog::warn("journal: damaged tail ({}), cut at offset {}: {} bytes dropped",
                      local::tail_damage_name(r.damage), r.truncated_at, r.dropped_bytes);
     if (!r.moved_aside_to.empty())
-        spdlog::error("journal: unreadable ({}), moved aside to {}; starting a new one", r.moved_aside_reason,
-                      r.moved_aside_to);
+        spdlog::error("journal: unreadable ({}), moved aside to {}; starting a new one with the {} intact "
+                      "records found behind the header",
+                      r.moved_aside_reason, r.moved_aside_to, r.salvaged_records);
 }
 }  // namespace
 
@@ -59,6 +63,12 @@ void local_service::load(std::vector<local::journal_record> records) {
     for (local::journal_record& r : records) {
         switch (r.kind) {
             case local::record_kind::set:
+                if (classes_.classify(r.key) == local::key_class::lock) {
+                    if (r.key_class & from_redis_flag)
+                        dirty_lock_keys_.erase(r.key);
+                    else
+                        dirty_lock_keys_.insert(r.key);
+                }
                 // Both encode "no expiry" as -1.
                 static_assert(local::no_expiry == local::record_no_expiry);
                 if (r.expire_at_ms != local::no_expiry && now > r.expire_at_ms)
@@ -77,6 +87,7 @@ void local_service::load(std::vector<local::journal_record> records) {
                 // Everything before the marker reached Redis, which holds the locks from then on.
                 dirty_cache_keys_.clear();
                 cache_patterns_.clear();
+                dirty_lock_keys_.clear();
                 drop_local_copies({local::key_class::lock, local::key_class::cache, local::key_class::default_class});
                 break;
         }
@@ -183,10 +194,11 @@ void local_service::journal_touched_keys() {
         if (mirroring_ && !is_durable(c)) continue;
         if (is_durable(c)) {
             if (c == local::key_class::blacklist) dirty_blacklist_keys_.insert(key);
+            if (c == local::key_class::lock && !mirroring_) dirty_lock_keys_.insert(key);
             const local::keyspace::entry* e = engine_.keys().find(key, now, false);
+            const auto origin = static_cast<std::uint8_t>(static_cast<std::uint8_t>(c) | (mirroring_ ? from_redis_flag : 0));
             if (e != nullptr)
-                journal_->append(local::journal_record::make_set(
-                    key, std::string(e->value()), e->expire_at(), static_cast<std::uint8_t>(c)));
+                journal_->append(local::journal_record::make_set(key, std::string(e->value()), e->expire_at(), origin));
             else
                 journal_->append(local::journal_record::make_del(key));
         } else if (c == local::key_class::cache) {
@@ -251,8 +263,9 @@ void local_service::compact() {
     engine_.keys().for_each([&](const local::keyspace::entry& e) {
         const local::key_class c = classes_.classify(e.key());
         if (!is_durable(c) || local::keyspace::is_expired(e, now)) return;
-        live.push_back(local::journal_record::make_set(std::string(e.key()), std::string(e.value()),
-                                                       e.expire_at(), static_cast<std::uint8_t>(c)));
+        const bool ours = c != local::key_class::lock || dirty_lock_keys_.contains(e.key());
+        const auto origin = static_cast<std::uint8_t>(static_cast<std::uint8_t>(c) | (ours ? 0 : from_redis_flag));
+        live.push_back(local::journal_record::make_set(std::string(e.key()), std::string(e.value()), e.expire_at(), origin));
     });
     for (const std::string& key : dirty_cache_keys_) live.push_back(local::journal_record::make_del(key));
     for (const std::string& pattern : cache_patterns_) live.push_back(local::journal_record::make_del_pattern(pattern));
@@ -270,7 +283,7 @@ reconciliation_work local_service::pending_reconciliation(bool every_blacklist_e
     engine_.keys().for_each([&](const local::keyspace::entry& e) {
         if (local::keyspace::is_expired(e, now)) return;
         const local::key_class c = classes_.classify(e.key());
-        if (c == local::key_class::lock) {
+        if (c == local::key_class::lock && dirty_lock_keys_.contains(e.key())) {
             work.locks.push_back({std::string(e.key()), std::string(e.value()), e.expire_at()});
         } else if (c == local::key_class::blacklist &&
                    (every_blacklist_entry || dirty_blacklist_keys_.contains(e.key()))) {
@@ -285,15 +298,16 @@ reconciliation_work local_service::pending_reconciliation(bool every_blacklist_e
 
 void local_service::reconciled(const reconciliation_work& work) {
     std::lock_guard lock(mutex_);
-    const std::int64_t now = engine_.now_ms();
-    engine_.keys().set_write_observer({});  // dropping local copies is not a write to replay
-    for (const std::string& key : work.cache_keys) {
-        engine_.keys().erase(key, now);
-        dirty_cache_keys_.erase(key);
-    }
+    for (const std::string& key : work.cache_keys) dirty_cache_keys_.erase(key);
     for (const std::string& pattern : work.cache_patterns) cache_patterns_.erase(pattern);
     for (const std::string& key : work.default_keys) dirty_default_keys_.erase(key);
     for (const auto& entry : work.blacklist) dirty_blacklist_keys_.erase(entry.key);
+    for (const auto& entry : work.locks) dirty_lock_keys_.erase(entry.key);
+}
+
+void local_service::handover() {
+    std::lock_guard lock(mutex_);
+    engine_.keys().set_write_observer({});  // dropping local copies is not a write to replay
     // Redis holds the locks now, and local cache entries would go stale as Redis moves on.
     drop_local_copies({local::key_class::lock, local::key_class::cache, local::key_class::default_class});
     engine_.keys().set_write_observer([this](std::string_view key) { on_write(key); });

@@ -49,20 +49,25 @@ void recovery::on_upstream_up() {
 void recovery::on_upstream_down() {
     upstream_up_.store(false, std::memory_order_release);
     forwarding_.store(false, std::memory_order_release);
+    draining_.store(false, std::memory_order_release);
     settled_.store(true, std::memory_order_release);
 }
 
 // Rounds until one finds nothing left to apply: writes the local store took while a round ran
 // are applied by the next one, and only then does forwarding resume.
 asio::awaitable<void> recovery::run() {
-    // The first round writes every blacklist entry known (Redis may have come back empty); later
-    // rounds only what was written locally meanwhile.
+    // The first round writes every blacklist entry known (Redis may have come back empty) while
+    // the local store still answers; later rounds only what was written locally meanwhile, with
+    // requests held, so they catch up however busy the clients are (a round that had to run
+    // alongside writes, SCAN invalidations walking all of Redis, might never find nothing left).
     bool first_round = true;
     while (upstream_up_.load(std::memory_order_acquire)) {
         run_again_ = false;
         const upstream::reconciliation_work work = local_.pending_reconciliation(first_round);
         if (work.empty() && work.default_keys.empty()) {
+            local_.handover();
             forwarding_.store(true, std::memory_order_release);
+            draining_.store(false, std::memory_order_release);
             break;
         }
         ++runs_;
@@ -73,6 +78,8 @@ asio::awaitable<void> recovery::run() {
         const auto report = co_await upstream::async_reconcile(settings_, work, options);
         if (!report.error.empty()) {
             ++failures_;
+            draining_.store(false, std::memory_order_release);
+            first_round = true;  // Redis failed again: it may come back empty
             spdlog::warn("recovery: {}; applied so far: {} blacklist, {} cache deletions, {} locks; will retry",
                          report.error, report.blacklist_written, report.cache_keys_deleted, report.locks_written);
             retry_->expires_after(settings_.probe_interval);
@@ -81,6 +88,7 @@ asio::awaitable<void> recovery::run() {
         }
         local_.reconciled(work);
         first_round = false;
+        draining_.store(true, std::memory_order_release);
         blacklist_replayed_ += report.blacklist_written;
         cache_keys_deleted_ += report.cache_keys_deleted;
         locks_replayed_ += report.locks_written;
@@ -98,6 +106,7 @@ asio::awaitable<void> recovery::run() {
                          report.lock_conflicts);
     }
     running_ = false;
+    draining_.store(false, std::memory_order_release);
     settled_.store(true, std::memory_order_release);
     if (run_again_ && upstream_up_.load(std::memory_order_acquire) && !forwarding())
         on_upstream_up();

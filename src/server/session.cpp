@@ -90,8 +90,8 @@ void session::stop() {
 // Reading and routing
 
 asio::awaitable<void> session::read_requests() {
-    co_await wait_for_upstream_verdict();
     for (;;) {
+        co_await wait_while_undecided();
         process_input();
         if (stopped_ || close_after_replies_) co_return;
         if (pin_requested_) {
@@ -131,10 +131,15 @@ asio::awaitable<void> session::read_requests() {
 
 // Right after start-up nobody knows yet whether Redis is up. A write answered locally then would
 // never reach Redis, so requests wait for the first verdict (at most the upstream timeout), and
-// when Redis is up, for the first recovery of what the journal holds.
-asio::awaitable<void> session::wait_for_upstream_verdict() {
+// when Redis is up, for the first recovery of what the journal holds. They also wait while the
+// last rounds of a recovery catch up before forwarding resumes.
+asio::awaitable<void> session::wait_while_undecided() {
+    const auto decided = [this] {
+        return context_.pool->verdict_known() && context_.serving.settled() && !context_.serving.draining();
+    };
+    if (decided()) co_return;
     asio::steady_timer poll(socket_.get_executor());
-    while (!(context_.pool->verdict_known() && context_.serving.settled()) && !stopped_) {
+    while (!decided() && !stopped_) {
         poll.expires_after(std::chrono::milliseconds(5));
         co_await poll.async_wait(as_tuple(use_awaitable));
     }

@@ -168,14 +168,22 @@ private:
             encode(out, {"SET", e.key, e.value, "PXAT", when});
     }
 
+    // A lock this sidecar pushed before (a recovery cut short) is held with its value and the
+    // exact expiry pushed (PXAT): that is no conflict. Any other holder is, whatever its value:
+    // request locks all store "1".
     asio::awaitable<bool> count_conflict(const reconciliation_work::entry& e) {
-        std::string command;
-        encode(command, {"GET", e.key});
+        std::string commands;
+        encode(commands, {"GET", e.key});
+        encode(commands, {"PEXPIRETIME", e.key});
         std::vector<std::string> saved = std::move(replies_);
-        if (!co_await run(command, 1)) co_return false;
-        std::string expected;
-        protocol::write_bulk(expected, e.value);
-        if (replies_[0] != expected) ++report_.lock_conflicts;
+        if (!co_await run(commands, 2)) co_return false;
+        std::string value;
+        protocol::write_bulk(value, e.value);
+        char expiry[32];
+        const std::size_t n = protocol::format_int64(e.expire_at_ms, expiry + 1);
+        expiry[0] = ':';
+        const std::string expected_expiry = std::string(expiry, n + 1) + "\r\n";
+        if (replies_[0] != value || replies_[1] != expected_expiry) ++report_.lock_conflicts;
         replies_ = std::move(saved);
         co_return true;
     }

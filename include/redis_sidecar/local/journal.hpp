@@ -64,6 +64,9 @@ struct journal_recovery {
     std::string moved_aside_to;
     /// When the header was unreadable: what was wrong with it.
     std::string moved_aside_reason;
+    /// When moved aside: intact records found after the bad header, copied into the new journal
+    /// (a damaged header must not cost the revocations behind it).
+    std::size_t salvaged_records = 0;
 };
 
 class journal;

@@ -69,10 +69,13 @@ public:
     /// blacklist entries known (the first round after an outage: Redis may have restarted
     /// empty), otherwise only those written since the last snapshot.
     reconciliation_work pending_reconciliation(bool every_blacklist_entry);
-    /// Recovery applied `work` to Redis: forget the invalidations, and drop the local copies that
-    /// Redis now holds or that would go stale (locks, cache and default keys; blacklist entries
-    /// stay, they back fail-closed reads). The journal records that it happened.
+    /// Recovery applied `work` to Redis: what it held is owed no more. The local store still
+    /// answers (and keeps its copies) until `handover`.
     void reconciled(const reconciliation_work& work);
+    /// Forwarding resumes: drop the local copies Redis now holds or that would go stale (locks,
+    /// cache and default keys; blacklist entries stay, they back fail-closed reads), and journal
+    /// that everything before is in Redis.
+    void handover();
 
     /// The local store's part of INFO's figures.
     void fill(local_figures& figures);
@@ -98,6 +101,9 @@ private:
     std::vector<std::string> touched_;  // keys the running command wrote
     bool mirroring_ = false;            // the running command replays a write Redis made
     std::set<std::string, std::less<>> dirty_blacklist_keys_;
+    // Locks taken here while Redis could not see them; a lock copied from Redis (the mirror) is
+    // Redis's already and is never pushed back.
+    std::set<std::string, std::less<>> dirty_lock_keys_;
     std::set<std::string, std::less<>> dirty_cache_keys_;
     std::set<std::string, std::less<>> cache_patterns_;
     std::set<std::string, std::less<>> dirty_default_keys_;

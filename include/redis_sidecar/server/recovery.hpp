@@ -36,6 +36,9 @@ public:
     /// False until start-up has decided between Redis (after the first recovery) and the local
     /// store; requests wait until then, so none is answered locally only to be dropped later.
     bool settled() const { return settled_.load(std::memory_order_acquire); }
+    /// True while the last recovery rounds run: requests wait (briefly) instead of being answered
+    /// locally, so those rounds catch up with the local store and forwarding can resume.
+    bool draining() const { return draining_.load(std::memory_order_acquire); }
 
     /// "key:value\r\n" lines for INFO sidecar.
     std::string info_lines() const;
@@ -49,6 +52,7 @@ private:
     local::key_classifier classes_;
     std::atomic<bool> forwarding_{false};
     std::atomic<bool> settled_{false};
+    std::atomic<bool> draining_{false};
     std::atomic<bool> upstream_up_{false};
     std::unique_ptr<boost::asio::steady_timer> retry_;
     bool running_ = false;       // on io_'s thread only

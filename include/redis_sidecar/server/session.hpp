@@ -57,7 +57,7 @@ private:
     };
 
     boost::asio::awaitable<void> read_requests();
-    boost::asio::awaitable<void> wait_for_upstream_verdict();
+    boost::asio::awaitable<void> wait_while_undecided();
     boost::asio::awaitable<bool> wait_until(bool (session::*condition)() const);
     void process_input();
     void execute(std::span<const std::string_view> args, std::string_view raw);

@@ -327,7 +327,7 @@ TEST_F(journal_test, a_zero_filled_tail_is_cut_off) {
 
 class corrupt_header_test : public journal_test, public ::testing::WithParamInterface<int> {};
 
-TEST_P(corrupt_header_test, moves_the_file_aside_and_starts_fresh) {
+TEST_P(corrupt_header_test, moves_the_file_aside_and_starts_fresh_with_the_intact_records) {
     {
         auto opened = open();
         append_each(*opened.journal, 3);
@@ -345,21 +345,26 @@ TEST_P(corrupt_header_test, moves_the_file_aside_and_starts_fresh) {
     }
     }
     write_file(file(), content);
+    // The records behind a damaged header are intact (not behind a torn one): they are kept.
+    const std::size_t intact = GetParam() == 2 ? 0 : 3;
     {
         auto opened = open();
         ASSERT_TRUE(opened.journal);
-        EXPECT_TRUE(opened.records.empty());
+        EXPECT_EQ(opened.records.size(), intact);
+        EXPECT_EQ(opened.recovery.salvaged_records, intact);
         const std::string& aside = opened.recovery.moved_aside_to;
         EXPECT_EQ(aside.rfind(file() + ".corrupt-", 0), 0u) << aside;
         EXPECT_FALSE(opened.recovery.moved_aside_reason.empty());
         EXPECT_EQ(read_file(aside), content);  // kept whole for a human to look at
-        EXPECT_EQ(fs::file_size(file()), journal::header_size);
+        if (intact == 0) {
+            EXPECT_EQ(fs::file_size(file()), journal::header_size);
+        }
         opened.journal->append(sample_record(0));
         ASSERT_FALSE(opened.journal->flush());
     }
     auto reopened = open();
     EXPECT_TRUE(reopened.recovery.moved_aside_to.empty());
-    EXPECT_EQ(reopened.records.size(), 1u);
+    EXPECT_EQ(reopened.records.size(), intact + 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(journal, corrupt_header_test, ::testing::Values(0, 1, 2, 3));

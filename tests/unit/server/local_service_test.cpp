@@ -105,6 +105,9 @@ TEST_F(local_service_test, after_recovery_only_the_blacklist_stays_local_and_not
     const auto next = store_->pending_reconciliation(false);
     EXPECT_TRUE(next.empty());
     EXPECT_TRUE(next.default_keys.empty());
+    // Until forwarding resumes the local store still answers: a pushed lock stays held here.
+    EXPECT_EQ(run({"SET", "user_request_block_1", "other", "NX"}), "$-1\r\n");
+    store_->handover();
     EXPECT_EQ(run({"GET", "jwt_token_blacklist_a"}), "$1\r\n1\r\n");  // backs fail-closed reads
     EXPECT_EQ(run({"EXISTS", "user_request_block_1", "cache:x", "plain"}), ":0\r\n");
     open();  // the journal's replayed marker keeps it that way
@@ -126,4 +129,22 @@ TEST_F(local_service_test, the_mirror_follows_what_redis_applied) {
     EXPECT_FALSE(store_->fails_closed("cache:x"));
     store_->mirror_entry("jwt_token_blacklist_a", "1", -1);
     EXPECT_EQ(store_->durable_value("jwt_token_blacklist_a").value_or(""), "1");
+}
+
+TEST_F(local_service_test, only_locks_taken_here_are_pushed_to_redis_even_after_a_restart) {
+    // Copied from Redis while it was up: Redis has it, and pushing it back would look like a
+    // conflict with its own holder.
+    store_->mirror(std::vector<std::string_view>{"SET", "user_request_block_mirrored", "1", "NX", "PX", "60000"},
+                   "+OK\r\n");
+    run({"GETSET", "user_request_block_local", "1"});
+    auto pushed = [&] {
+        std::vector<std::string> keys;
+        for (const auto& e : store_->pending_reconciliation(true).locks) keys.push_back(e.key);
+        return keys;
+    };
+    EXPECT_EQ(pushed(), std::vector<std::string>{"user_request_block_local"});
+    open();
+    EXPECT_EQ(pushed(), std::vector<std::string>{"user_request_block_local"});
+    store_->reconciled(store_->pending_reconciliation(true));
+    EXPECT_TRUE(pushed().empty());  // pushed once, owed no more
 }
