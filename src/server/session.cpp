@@ -195,7 +195,10 @@ void session::process_input() {
         rx_.consume(parsed.consumed);
     }
     if (rx_.empty()) rx_.shrink_to(keep_capacity);
-    commit_durable_replies();
+    if (!durable_replies_.empty() && !awaiting_commit_) {
+        awaiting_commit_ = true;
+        context_.commits.wait(shared_from_this());
+    }
     if (batch_forwarded_ > 0) server_stats::add(context_.stats.requests_forwarded, batch_forwarded_);
     if (batch_local_ > 0) server_stats::add(context_.stats.requests_local, batch_local_);
     batch_forwarded_ = batch_local_ = 0;
@@ -290,11 +293,10 @@ void session::answer_locally(std::span<const std::string_view> args) {
     durable_replies_.push_back(std::move(out));
 }
 
-// One journal write (and fsync) for every durable write of the batch, then their replies; if the
-// disk refuses, each of them gets an error instead: nothing is acknowledged that is not stored.
-void session::commit_durable_replies() {
-    if (durable_replies_.empty()) return;
-    const std::error_code ec = context_.local.commit();
+// The journal commit that covers this session's durable writes is done: their replies go out; if
+// the disk refused, each of them gets an error instead: nothing is acknowledged that is not stored.
+void session::on_journal_committed(std::error_code ec) {
+    awaiting_commit_ = false;
     std::string failure;
     if (ec) protocol::write_error(failure, "ERR the sidecar could not store this write durably: " + ec.message());
     for (const std::string& answer : durable_replies_) on_reply_bytes(ec ? failure : answer, true);

@@ -34,8 +34,9 @@ struct sidecar::worker {
            const sidecar& owner)
         : io(1),
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
-          context{pool, settings, stats, sessions, local, serving, [&owner] { return owner.info_section(); },
-                  [&owner] { return owner.uptime_seconds(); }} {
+          commits(io.get_executor(), local),
+          context{pool,    settings, stats, sessions, local, serving, commits,
+                  [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); }} {
         pool->set_on_down([this, &serving] {
             serving.on_upstream_down();
             // A pinned connection has no request timeout of its own (BLPOP 0 may wait for ever),
@@ -56,6 +57,7 @@ struct sidecar::worker {
     boost::asio::io_context io;
     std::shared_ptr<upstream::pool> pool;
     session_registry sessions;
+    durable_commits commits;
     session_context context;
     std::vector<std::shared_ptr<listener>> listeners;
     boost::asio::steady_timer background_timer{io};

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "redis_sidecar/protocol/byte_buffer.hpp"
@@ -35,6 +36,9 @@ public:
     void stop();
 
     std::uint64_t id() const { return id_; }
+    /// The journal commit its durable replies waited for is done (`ec`: the disk refused).
+    void on_journal_committed(std::error_code ec);
+
     /// True once the client has a dedicated upstream connection.
     bool pinned() const { return pinned_ != nullptr; }
 
@@ -67,7 +71,7 @@ private:
     void answer_locally(std::span<const std::string_view> args);
     bool answer_for_connection(command_route route, std::span<const std::string_view> args);
     void forget_oldest_inflight();
-    void commit_durable_replies();
+
     std::string_view oldest_inflight() const;
     void reply(std::string_view bytes);
     void reply_error(std::string_view message);
@@ -115,6 +119,7 @@ private:
     std::deque<std::uint32_t> inflight_lengths_;
     protocol::request_parser replay_parser_;
     std::vector<std::string> durable_replies_;  // local answers waiting for the journal commit
+    bool awaiting_commit_ = false;
     std::string out_;
     std::string writing_buffer_;
     bool writing_ = false;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "redis_sidecar/config/config.hpp"
+#include "redis_sidecar/server/durable_commits.hpp"
 #include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
@@ -44,6 +45,8 @@ struct session_context {
     local_service& local;
     /// Whether clients are served by Redis or by the local store; shared by every event loop.
     recovery& serving;
+    /// This event loop's group commit of durable local writes.
+    durable_commits& commits;
     /// The "# Sidecar" INFO section, built from every event loop's state.
     std::function<std::string()> sidecar_info;
     /// Seconds since the sidecar started.

@@ -1,0 +1,29 @@
+#include "redis_sidecar/server/durable_commits.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "redis_sidecar/server/local_service.hpp"
+#include "redis_sidecar/server/session.hpp"
+
+namespace redis_sidecar::server {
+
+durable_commits::durable_commits(boost::asio::any_io_executor executor, local_service& local)
+    : executor_(std::move(executor)), local_(local) {}
+
+void durable_commits::wait(std::shared_ptr<session> waiter) {
+    waiting_.push_back(std::move(waiter));
+    if (posted_) return;
+    posted_ = true;
+    // Posted behind the reads already ready in this turn: their durable writes join the commit.
+    boost::asio::post(executor_, [this] { commit_all(); });
+}
+
+void durable_commits::commit_all() {
+    posted_ = false;
+    const std::error_code ec = local_.commit();
+    std::vector<std::shared_ptr<session>> waiting;
+    waiting.swap(waiting_);
+    for (const auto& s : waiting) s->on_journal_committed(ec);
+}
+
+}  // namespace redis_sidecar::server
