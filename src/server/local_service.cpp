@@ -352,6 +352,28 @@ void local_service::fill(local_figures& figures) {
     figures.command_calls.assign(command_calls_.begin(), command_calls_.end());
 }
 
+std::string local_service::info_lines() {
+    std::lock_guard lock(mutex_);
+    std::uint64_t by_class[4] = {};
+    const std::int64_t now = engine_.now_ms();
+    engine_.keys().for_each([&](const local::keyspace::entry& e) {
+        if (!local::keyspace::is_expired(e, now)) ++by_class[static_cast<std::size_t>(classes_.classify(e.key()))];
+    });
+    std::string out;
+    auto line = [&](std::string_view key, std::uint64_t value) {
+        out.append(key).append(":").append(std::to_string(value)).append("\r\n");
+    };
+    for (const auto c : {local::key_class::blacklist, local::key_class::lock, local::key_class::cache,
+                         local::key_class::default_class})
+        line("local_keys_" + std::string(local::key_class_name(c)), by_class[static_cast<std::size_t>(c)]);
+    line("journal_bytes", journal_->size_bytes());
+    line("journal_records", journal_->record_count());
+    line("owed_cache_invalidations", dirty_cache_keys_.size() + cache_patterns_.size());
+    line("owed_locks", dirty_lock_keys_.size());
+    line("owed_default_keys_to_drop", dirty_default_keys_.size());
+    return out;
+}
+
 std::uint64_t local_service::keys() {
     std::lock_guard lock(mutex_);
     return engine_.keys().size();

@@ -171,7 +171,7 @@ std::string sidecar::info_section() const {
     f.requests_local = server_stats::get(stats_.requests_local);
     f.requests_failed = server_stats::get(stats_.requests_failed);
     f.protocol_errors = server_stats::get(stats_.protocol_errors);
-    return format_sidecar_section(f) + recovery_->info_lines();
+    return format_sidecar_section(f) + recovery_->info_lines() + local_->info_lines();
 }
 
 }  // namespace redis_sidecar::server

@@ -82,6 +82,10 @@ public:
 
     std::uint64_t keys();
 
+    /// "key:value\r\n" lines for INFO sidecar: local keys by class, the journal's size and what
+    /// recovery would owe Redis now.
+    std::string info_lines();
+
 private:
     void on_write(std::string_view key);
     void journal_touched_keys();
