@@ -284,8 +284,8 @@ void session::answer_locally(std::span<const std::string_view> args) {
         reply(out);
         return;
     }
-    // A durable write (a revoked token, a lock): its reply waits for the journal commit at the
-    // end of this batch, in its place among the client's replies.
+    // A durable write (a revoked token, a lock): its reply waits, in its place among the client's
+    // replies, for the journal commit at the end of this turn of the event loop (durable_commits).
     runs_.push_back(reply_run{1, reply_action::pass, {}});
     ++inflight_;
     inflight_lengths_.push_back(0);
