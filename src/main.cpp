@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <thread>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -39,12 +40,14 @@ void notify_systemd(const std::string& state) {
 
 // systemd's watchdog: when WatchdogSec= is set, WATCHDOG_USEC says how often it wants a sign of
 // life; sending it at half that period from the event loop proves the loop is not stuck.
-void schedule_watchdog(boost::asio::steady_timer& timer, std::chrono::microseconds period) {
+// `stopping` is checked as well as the error: a timer that already fired when it was cancelled
+// still runs its handler with success, and re-arming then would keep the process alive.
+void schedule_watchdog(boost::asio::steady_timer& timer, std::chrono::microseconds period, const bool& stopping) {
     timer.expires_after(period);
-    timer.async_wait([&timer, period](boost::system::error_code ec) {
-        if (ec) return;
+    timer.async_wait([&timer, period, &stopping](boost::system::error_code ec) {
+        if (ec || stopping) return;
         notify_systemd("WATCHDOG=1");
-        schedule_watchdog(timer, period);
+        schedule_watchdog(timer, period, stopping);
     });
 }
 
@@ -53,6 +56,17 @@ std::chrono::microseconds watchdog_period() {
     if (usec == nullptr) return std::chrono::microseconds::zero();
     const long long value = std::atoll(usec);
     return std::chrono::microseconds(value > 0 ? value / 2 : 0);
+}
+
+// A graceful stop that hangs (a peer that never answers, a bug) must not keep a service manager
+// waiting: past the timeout the process exits. Everything acknowledged is already in the journal.
+void exit_after_shutdown_timeout(unsigned timeout_ms) {
+    std::thread([timeout_ms] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+        spdlog::warn("shutdown took longer than {} ms: exiting now", timeout_ms);
+        spdlog::default_logger()->flush();
+        std::_Exit(EXIT_SUCCESS);
+    }).detach();
 }
 
 // SIGHUP: the config file is read again; what can change safely in a running sidecar is applied.
@@ -95,22 +109,25 @@ int main(int argc, char* argv[]) {
     setup_logging(settings.log_level);
     try {
         redis_sidecar::server::sidecar sidecar(settings);
+        bool stopping = false;  // re-armed waits check it: see schedule_watchdog
         boost::asio::signal_set reload_signal(sidecar.main_context(), SIGHUP);
         std::function<void()> wait_for_reload = [&] {
             reload_signal.async_wait([&](boost::system::error_code ec, int) {
-                if (ec) return;
+                if (ec || stopping) return;
                 reload(argc, argv, settings);
                 wait_for_reload();
             });
         };
         wait_for_reload();
         boost::asio::steady_timer watchdog(sidecar.main_context());
-        if (const auto period = watchdog_period(); period.count() > 0) schedule_watchdog(watchdog, period);
+        if (const auto period = watchdog_period(); period.count() > 0) schedule_watchdog(watchdog, period, stopping);
         boost::asio::signal_set signals(sidecar.main_context(), SIGINT, SIGTERM);
         signals.async_wait([&](boost::system::error_code ec, int signal) {
             if (ec) return;
             spdlog::info("signal {}: shutting down", signal);
             notify_systemd("STOPPING=1");
+            stopping = true;
+            exit_after_shutdown_timeout(settings.shutdown_timeout_ms);
             sidecar.stop();
             reload_signal.cancel();
             watchdog.cancel();

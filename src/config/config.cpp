@@ -36,6 +36,7 @@ po::options_description make_options(settings& s, std::string& listen, std::stri
         ("max-inflight", po::value(&s.max_inflight)->default_value(s.max_inflight), "pipelined requests per client before reading from it pauses")
         ("maxclients", po::value(&s.maxclients)->default_value(s.maxclients), "client connections accepted at once")
         ("threads", po::value(&s.threads)->default_value(s.threads), "event-loop threads")
+        ("shutdown-timeout", po::value(&s.shutdown_timeout_ms)->default_value(s.shutdown_timeout_ms), "ms a graceful stop may take before the sidecar exits anyway")
         ("log-level", po::value(&s.log_level)->default_value(s.log_level), "trace|debug|info|warn|error|critical|off")
         ("local-maxmemory", po::value(&s.local_maxmemory)->default_value(s.local_maxmemory), "bytes of the local store while Redis is down (LRU eviction past it)")
         ("blacklist-prefix", po::value(&s.blacklist_prefixes)->multitoken(), "key prefix of the blacklist class (repeatable; default jwt_token_blacklist_)")

@@ -48,6 +48,7 @@ struct sidecar::worker {
     }
 
     void stop() {
+        stopped = true;
         background_timer.cancel();
         for (auto& l : listeners) l->stop();
         sessions.stop_all();
@@ -61,18 +62,21 @@ struct sidecar::worker {
     session_context context;
     std::vector<std::shared_ptr<listener>> listeners;
     boost::asio::steady_timer background_timer{io};
+    bool stopped = false;  // on this worker's thread only
 };
 
 namespace {
 // Redis runs active expiry 10 times a second (hz 10); the local store does the same.
 constexpr std::chrono::milliseconds background_period{100};
 
-void schedule_background(boost::asio::steady_timer& timer, local_service& local) {
+// `stopped` is checked as well as the error: a timer that already fired when stop() cancelled it
+// still runs its handler with success, and re-arming then would keep the event loop alive for ever.
+void schedule_background(boost::asio::steady_timer& timer, local_service& local, const bool& stopped) {
     timer.expires_after(background_period);
-    timer.async_wait([&timer, &local](boost::system::error_code ec) {
-        if (ec) return;
+    timer.async_wait([&timer, &local, &stopped](boost::system::error_code ec) {
+        if (ec || stopped) return;
         local.background_cycle();
-        schedule_background(timer, local);
+        schedule_background(timer, local, stopped);
     });
 }
 }  // namespace
@@ -102,7 +106,7 @@ void sidecar::run() {
         w->pool->start();
         for (auto& l : w->listeners) l->start();
     }
-    schedule_background(workers_[0]->background_timer, *local_);
+    schedule_background(workers_[0]->background_timer, *local_, workers_[0]->stopped);
     start_mirror_feed();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([w = workers_[i].get()] { w->io.run(); });

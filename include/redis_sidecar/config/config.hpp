@@ -46,6 +46,9 @@ struct settings {
     unsigned maxclients = 10000;
     /// threads: event loops, each with its own listener share and upstream pool.
     unsigned threads = 1;
+    /// shutdown-timeout: at SIGTERM/SIGINT the sidecar stops accepting and closes its connections;
+    /// if that has not finished after this many ms, it exits anyway.
+    unsigned shutdown_timeout_ms = 5000;
     /// log-level: trace, debug, info, warn, error, critical or off.
     std::string log_level = "info";
     /// local-maxmemory: bytes the local store may use while Redis is down; past it, keys of the
