@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "split_plans.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -115,14 +117,9 @@ std::string printable(std::string_view s) {
                                              << ::testing::PrintToString(got) << ", expected "
                                              << ::testing::PrintToString(expected);
     };
-    for (const caller mode : {caller::keeps, caller::streams}) {
-        if (auto r = check({}, mode, "whole"); !r) return r;
-        for (std::size_t cut = 1; cut < input.size(); ++cut)
-            if (auto r = check({cut}, mode, "split at " + std::to_string(cut)); !r) return r;
-        std::vector<std::size_t> bytes;
-        for (std::size_t cut = 1; cut < input.size(); ++cut) bytes.push_back(cut);
-        if (auto r = check(bytes, mode, "byte by byte"); !r) return r;
-    }
+    for (const caller mode : {caller::keeps, caller::streams})
+        for (const auto& [name, cuts] : split_plans(input.size()))
+            if (auto r = check(cuts, mode, name); !r) return r;
     return ::testing::AssertionSuccess();
 }
 

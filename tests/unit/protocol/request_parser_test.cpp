@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "split_plans.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <ostream>
@@ -173,14 +175,9 @@ std::vector<event> drive(std::string_view input, const std::vector<std::size_t>&
                << (mode == buffering::moved ? "moved" : "in place") << ")\n got:" << describe(got)
                << "\n expected:" << describe(expected);
     };
-    for (const buffering mode : {buffering::in_place, buffering::moved}) {
-        if (auto r = check({}, mode, "whole"); !r) return r;
-        for (std::size_t cut = 1; cut < input.size(); ++cut)
-            if (auto r = check({cut}, mode, "split at " + std::to_string(cut)); !r) return r;
-        std::vector<std::size_t> bytes;
-        for (std::size_t cut = 1; cut < input.size(); ++cut) bytes.push_back(cut);
-        if (auto r = check(bytes, mode, "byte by byte"); !r) return r;
-    }
+    for (const buffering mode : {buffering::in_place, buffering::moved})
+        for (const auto& [name, cuts] : split_plans(input.size()))
+            if (auto r = check(cuts, mode, name); !r) return r;
     return ::testing::AssertionSuccess();
 }
 
