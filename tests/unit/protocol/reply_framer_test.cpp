@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "split_plans.hpp"
+#include "test_support.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -89,21 +89,6 @@ outcome frame(std::string_view input, const std::vector<std::size_t>& cuts, call
         }
     }
     out.end = buffer.empty() && forwarded == 0 ? frame_status::complete : frame_status::need_more;
-    return out;
-}
-
-std::string printable(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u < 0x7f && c != '\\') {
-            out.push_back(c);
-        } else {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", u);
-            out += hex;
-        }
-    }
     return out;
 }
 

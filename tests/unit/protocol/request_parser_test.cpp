@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "split_plans.hpp"
+#include "test_support.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -31,21 +31,6 @@ struct event {
     std::string error;
     bool operator==(const event&) const = default;
 };
-
-std::string printable(std::string_view s) {
-    std::string out;
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u < 0x7f && c != '\\') {
-            out.push_back(c);
-        } else {
-            char hex[8];
-            std::snprintf(hex, sizeof hex, "\\x%02x", u);
-            out += hex;
-        }
-    }
-    return out;
-}
 
 void PrintTo(const event& e, std::ostream* os) {
     switch (e.status) {
