@@ -16,7 +16,7 @@ namespace {
 }
 
 po::options_description make_options(settings& s, std::string& listen, std::string& upstream,
-                                     std::string& unixsocketperm) {
+                                     std::string& unixsocketperm, std::string& metrics_listen) {
     po::options_description d("Options (each also a 'name = value' line of the --config file)");
     // clang-format off
     d.add_options()
@@ -43,7 +43,8 @@ po::options_description make_options(settings& s, std::string& listen, std::stri
         ("lock-prefix", po::value(&s.lock_prefixes)->multitoken(), "key prefix of the lock class (repeatable; default user_request_block_)")
         ("cache-prefix", po::value(&s.cache_prefixes)->multitoken(), "key prefix of the cache class (repeatable; default cache:)")
         ("journal-fsync", po::value(&s.journal_fsync)->default_value(s.journal_fsync), "always: durable writes reach the disk before their reply; everysec: at most 1 s of them may be lost on power loss")
-        ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory for durable state");
+        ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory for durable state")
+        ("metrics-listen", po::value(&metrics_listen), "HOST:PORT serving Prometheus /metrics and /healthz over HTTP (default: off)");
     // clang-format on
     return d;
 }
@@ -116,8 +117,8 @@ endpoint parse_endpoint(const std::string& text, const std::string& option) {
 }
 
 parse_outcome parse_command_line(int argc, const char* const argv[], settings& out) {
-    std::string listen, upstream, unixsocketperm;
-    const po::options_description options = make_options(out, listen, upstream, unixsocketperm);
+    std::string listen, upstream, unixsocketperm, metrics_listen;
+    const po::options_description options = make_options(out, listen, upstream, unixsocketperm, metrics_listen);
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, options), vm);
@@ -143,6 +144,7 @@ parse_outcome parse_command_line(int argc, const char* const argv[], settings& o
     out.listen = parse_endpoint(listen, "listen");
     out.upstream = parse_endpoint(upstream, "upstream");
     out.unixsocketperm = parse_octal(unixsocketperm, "unixsocketperm");
+    if (!metrics_listen.empty()) out.metrics_listen = parse_endpoint(metrics_listen, "metrics-listen");
     validate(out);
     return parse_outcome::run;
 }

@@ -1,5 +1,6 @@
 #include "redis_sidecar/server/info.hpp"
 
+#include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
 
@@ -35,6 +36,30 @@ std::string format_sidecar_section(const sidecar_figures& f) {
     line(out, "requests_local", f.requests_local);
     line(out, "requests_failed", f.requests_failed);
     line(out, "protocol_errors", f.protocol_errors);
+    line(out, "requests_pinned", f.requests_pinned);
+    // Upper bounds from the histogram's buckets (as /metrics has them), in microseconds.
+    line(out, "latency_forwarded_p50_us", f.latency_forwarded.quantile_bound_us(0.50));
+    line(out, "latency_forwarded_p99_us", f.latency_forwarded.quantile_bound_us(0.99));
+    line(out, "latency_local_p50_us", f.latency_local.quantile_bound_us(0.50));
+    line(out, "latency_local_p99_us", f.latency_local.quantile_bound_us(0.99));
+    const recovery_figures& r = f.recovery;
+    line(out, "serving", r.serving);
+    line(out, "recovery_runs", r.runs);
+    line(out, "recovery_failures", r.failures);
+    line(out, "recovery_backlog", r.backlog);
+    line(out, "recovery_blacklist_written", r.blacklist_written);
+    line(out, "recovery_cache_keys_deleted", r.cache_keys_deleted);
+    line(out, "recovery_locks_written", r.locks_written);
+    line(out, "recovery_lock_conflicts", r.lock_conflicts);
+    line(out, "recovery_default_keys_dropped", r.default_keys_dropped);
+    const local_store_figures& l = f.local;
+    for (const local::key_class c : reported_key_classes)
+        line(out, "local_keys_" + std::string(local::key_class_name(c)), l.keys_by_class[static_cast<std::size_t>(c)]);
+    line(out, "journal_bytes", l.journal_bytes);
+    line(out, "journal_records", l.journal_records);
+    line(out, "owed_cache_invalidations", l.owed_cache_invalidations);
+    line(out, "owed_locks", l.owed_locks);
+    line(out, "owed_default_keys_to_drop", l.owed_default_keys_to_drop);
     return out;
 }
 

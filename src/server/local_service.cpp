@@ -352,26 +352,19 @@ void local_service::fill(local_figures& figures) {
     figures.command_calls.assign(command_calls_.begin(), command_calls_.end());
 }
 
-std::string local_service::info_lines() {
+local_store_figures local_service::store_figures() {
     std::lock_guard lock(mutex_);
-    std::uint64_t by_class[4] = {};
+    local_store_figures f;
     const std::int64_t now = engine_.now_ms();
     engine_.keys().for_each([&](const local::keyspace::entry& e) {
-        if (!local::keyspace::is_expired(e, now)) ++by_class[static_cast<std::size_t>(classes_.classify(e.key()))];
+        if (!local::keyspace::is_expired(e, now)) ++f.keys_by_class[static_cast<std::size_t>(classes_.classify(e.key()))];
     });
-    std::string out;
-    auto line = [&](std::string_view key, std::uint64_t value) {
-        out.append(key).append(":").append(std::to_string(value)).append("\r\n");
-    };
-    for (const auto c : {local::key_class::blacklist, local::key_class::lock, local::key_class::cache,
-                         local::key_class::default_class})
-        line("local_keys_" + std::string(local::key_class_name(c)), by_class[static_cast<std::size_t>(c)]);
-    line("journal_bytes", journal_->size_bytes());
-    line("journal_records", journal_->record_count());
-    line("owed_cache_invalidations", dirty_cache_keys_.size() + cache_patterns_.size());
-    line("owed_locks", dirty_lock_keys_.size());
-    line("owed_default_keys_to_drop", dirty_default_keys_.size());
-    return out;
+    f.journal_bytes = journal_->size_bytes();
+    f.journal_records = journal_->record_count();
+    f.owed_cache_invalidations = dirty_cache_keys_.size() + cache_patterns_.size();
+    f.owed_locks = dirty_lock_keys_.size();
+    f.owed_default_keys_to_drop = dirty_default_keys_.size();
+    return f;
 }
 
 std::uint64_t local_service::keys() {

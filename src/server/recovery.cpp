@@ -112,26 +112,18 @@ asio::awaitable<void> recovery::run() {
         on_upstream_up();
 }
 
-std::string recovery::info_lines() const {
-    std::string out;
-    auto line = [&](std::string_view key, std::uint64_t value) {
-        out.append(key);
-        out.push_back(':');
-        out.append(std::to_string(value));
-        out.append("\r\n");
-    };
-    out.append("serving:");
-    out.append(forwarding() ? "redis" : (upstream_up_.load() ? "local (recovering)" : "local"));
-    out.append("\r\n");
-    line("recovery_runs", runs_);
-    line("recovery_failures", failures_);
-    line("recovery_backlog", backlog_);
-    line("recovery_blacklist_written", blacklist_replayed_);
-    line("recovery_cache_keys_deleted", cache_keys_deleted_);
-    line("recovery_locks_written", locks_replayed_);
-    line("recovery_lock_conflicts", lock_conflicts_);
-    line("recovery_default_keys_dropped", default_keys_dropped_);
-    return out;
+recovery_figures recovery::figures() const {
+    recovery_figures f;
+    f.serving = forwarding() ? "redis" : (upstream_up_.load() ? "local (recovering)" : "local");
+    f.runs = runs_;
+    f.failures = failures_;
+    f.backlog = backlog_;
+    f.blacklist_written = blacklist_replayed_;
+    f.cache_keys_deleted = cache_keys_deleted_;
+    f.locks_written = locks_replayed_;
+    f.lock_conflicts = lock_conflicts_;
+    f.default_keys_dropped = default_keys_dropped_;
+    return f;
 }
 
 }  // namespace redis_sidecar::server

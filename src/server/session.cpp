@@ -167,6 +167,7 @@ bool session::may_read() const {
 bool session::drained() const { return runs_.empty() && !writing_ && out_.empty(); }
 
 void session::process_input() {
+    batch_started_ = std::chrono::steady_clock::now();
     while (!stopped_ && !close_after_replies_ && !pin_requested_ && inflight_ < context_.settings.max_inflight) {
         const std::string_view input = rx_.readable();
         if (input.empty()) break;
@@ -202,6 +203,8 @@ void session::process_input() {
     if (batch_forwarded_ > 0) server_stats::add(context_.stats.requests_forwarded, batch_forwarded_);
     if (batch_local_ > 0) server_stats::add(context_.stats.requests_local, batch_local_);
     batch_forwarded_ = batch_local_ = 0;
+    if (batch_replied_now_ > 0) note_ready(batch_started_, batch_replied_now_, true);
+    batch_replied_now_ = 0;
     flush();
 }
 
@@ -286,7 +289,7 @@ void session::answer_locally(std::span<const std::string_view> args) {
     }
     // A durable write (a revoked token, a lock): its reply waits, in its place among the client's
     // replies, for the journal commit at the end of this turn of the event loop (durable_commits).
-    runs_.push_back(reply_run{1, reply_action::pass, {}});
+    runs_.push_back(reply_run{1, reply_action::pass, true, batch_started_, {}});
     ++inflight_;
     inflight_lengths_.push_back(0);
     ++batch_local_;
@@ -315,10 +318,10 @@ void session::forward(std::string_view raw, reply_action action) {
         return;
     }
     if (action == reply_action::pass && !runs_.empty() && runs_.back().action == reply_action::pass &&
-        runs_.back().local_after.empty()) {
+        !runs_.back().local_answer && runs_.back().started == batch_started_ && runs_.back().local_after.empty()) {
         ++runs_.back().upstream_count;
     } else {
-        runs_.push_back(reply_run{1, action, {}});
+        runs_.push_back(reply_run{1, action, false, batch_started_, {}});
     }
     ++inflight_;
     ++batch_forwarded_;
@@ -336,6 +339,7 @@ void session::forward_args(std::span<const std::string_view> args, reply_action 
 
 void session::reply(std::string_view bytes) {
     ++batch_local_;
+    ++batch_replied_now_;
     if (runs_.empty())
         out_.append(bytes);
     else
@@ -435,6 +439,7 @@ void session::finish_upstream_reply() {
     forget_oldest_inflight();
     --inflight_;
     reply_run& head = runs_.front();
+    note_ready(head.started, 1, head.local_answer);
     if (--head.upstream_count == 0) {
         out_.append(head.local_after);
         runs_.pop_front();
@@ -456,7 +461,26 @@ void session::schedule_flush() {
     });
 }
 
+void session::note_ready(std::chrono::steady_clock::time_point started, std::uint32_t count, bool local_answer) {
+    if (!ready_.empty() && ready_.back().started == started && ready_.back().local_answer == local_answer)
+        ready_.back().count += count;
+    else
+        ready_.push_back(ready_replies{started, count, local_answer});
+}
+
+// One clock reading for every reply that became ready in this turn of the event loop.
+void session::record_latencies() {
+    const auto now = std::chrono::steady_clock::now();
+    for (const ready_replies& r : ready_) {
+        const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - r.started).count();
+        (r.local_answer ? context_.latency.local : context_.latency.forwarded)
+            .observe(static_cast<std::uint64_t>(micros), r.count);
+    }
+    ready_.clear();
+}
+
 void session::flush() {
+    if (!ready_.empty()) record_latencies();
     if (writing_ || stopped_) return;
     if (out_.empty()) {
         if (close_after_replies_ && runs_.empty()) stop();
@@ -698,6 +722,7 @@ asio::awaitable<void> session::pipe_client_to_pinned() {
             auto [wec, written] =
                 co_await asio::async_write(pinned_->socket(), asio::buffer(rx_.readable()), as_tuple(use_awaitable));
             if (wec) break;
+            server_stats::add(context_.stats.requests_pinned, pinned_requests_.feed(rx_.readable()));
             rx_.clear();
             rx_.shrink_to(keep_capacity);
         }

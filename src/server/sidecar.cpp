@@ -9,6 +9,7 @@
 
 #include "redis_sidecar/server/info.hpp"
 #include "redis_sidecar/server/listener.hpp"
+#include "redis_sidecar/server/metrics_text.hpp"
 #include "redis_sidecar/server/session_context.hpp"
 #include "redis_sidecar/upstream/pool.hpp"
 
@@ -35,7 +36,7 @@ struct sidecar::worker {
         : io(1),
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
           commits(io.get_executor(), local),
-          context{pool,    settings, stats, sessions, local, serving, commits,
+          context{pool,    settings, stats, sessions, local, serving, commits, latency,
                   [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); }} {
         pool->set_on_down([this, &serving] {
             serving.on_upstream_down();
@@ -59,6 +60,7 @@ struct sidecar::worker {
     std::shared_ptr<upstream::pool> pool;
     session_registry sessions;
     durable_commits commits;
+    request_latency latency;
     session_context context;
     std::vector<std::shared_ptr<listener>> listeners;
     boost::asio::steady_timer background_timer{io};
@@ -97,6 +99,10 @@ sidecar::sidecar(const config::settings& settings)
                 listener::bind_unix(w->io, settings.unixsocket, settings.unixsocketperm, w->context));
         workers_.push_back(std::move(w));
     }
+    if (settings.metrics_listen)
+        metrics_endpoint_ = metrics::http_endpoint::bind(
+            workers_[0]->io, settings.metrics_listen->host, settings.metrics_listen->port,
+            [this](std::string_view path) { return answer_http(path); }, "metrics-listen");
 }
 
 sidecar::~sidecar() = default;
@@ -106,6 +112,7 @@ void sidecar::run() {
         w->pool->start();
         for (auto& l : w->listeners) l->start();
     }
+    if (metrics_endpoint_) metrics_endpoint_->start();
     schedule_background(workers_[0]->background_timer, *local_, workers_[0]->stopped);
     start_mirror_feed();
     std::vector<std::thread> threads;
@@ -132,6 +139,9 @@ void sidecar::start_mirror_feed() {
 void sidecar::stop() {
     stopping_.store(true, std::memory_order_relaxed);
     recovery_->stop();
+    boost::asio::post(workers_[0]->io, [this] {
+        if (metrics_endpoint_) metrics_endpoint_->stop();
+    });
     for (auto& w : workers_) boost::asio::post(w->io, [w = w.get()] { w->stop(); });
 }
 
@@ -151,10 +161,11 @@ bool sidecar::upstream_up() const {
 std::vector<std::string> sidecar::listening_on() const {
     std::vector<std::string> out;
     for (const auto& l : workers_[0]->listeners) out.push_back(l->description());
+    if (metrics_endpoint_) out.push_back("http://" + metrics_endpoint_->description() + "/metrics");
     return out;
 }
 
-std::string sidecar::info_section() const {
+sidecar_figures sidecar::figures() const {
     sidecar_figures f;
     f.upstream_up = upstream_up() && recovery_->forwarding();
     f.upstream_address = settings_.upstream.host + ":" + std::to_string(settings_.upstream.port);
@@ -164,8 +175,11 @@ std::string sidecar::info_section() const {
         f.upstream_connection_failures += w->pool->connection_failures();
         f.mode_transitions += w->pool->mode_transitions();
         if (f.redis_version.empty()) f.redis_version = w->pool->redis_version();
+        f.latency_forwarded.add(w->latency.forwarded.snapshot());
+        f.latency_local.add(w->latency.local.snapshot());
     }
     f.threads = settings_.threads;
+    f.uptime_seconds = uptime_seconds();
     f.connected_clients = server_stats::get(stats_.connected_clients);
     f.total_connections = server_stats::get(stats_.total_connections);
     f.rejected_connections = server_stats::get(stats_.rejected_connections);
@@ -173,9 +187,45 @@ std::string sidecar::info_section() const {
     f.pinned_sessions_total = server_stats::get(stats_.pinned_sessions_total);
     f.requests_forwarded = server_stats::get(stats_.requests_forwarded);
     f.requests_local = server_stats::get(stats_.requests_local);
+    f.requests_pinned = server_stats::get(stats_.requests_pinned);
     f.requests_failed = server_stats::get(stats_.requests_failed);
     f.protocol_errors = server_stats::get(stats_.protocol_errors);
-    return format_sidecar_section(f) + recovery_->info_lines() + local_->info_lines();
+    f.recovery = recovery_->figures();
+    f.local = local_->store_figures();
+    return f;
+}
+
+std::string sidecar::info_section() const { return format_sidecar_section(figures()); }
+
+// /healthz says whether clients get answers: from Redis or, while it is down, from the local
+// store. Only a sidecar still deciding (start-up) or stopping is unhealthy.
+metrics::http_response sidecar::health() const {
+    metrics::http_response r;
+    if (stopping_.load(std::memory_order_relaxed)) {
+        r.status = 503;
+        r.body = "stopping\n";
+    } else if (!workers_[0]->pool->verdict_known() || !recovery_->settled()) {
+        r.status = 503;
+        r.body = "starting\n";
+    } else {
+        r.body = recovery_->forwarding() && upstream_up() ? "ok: serving from redis\n"
+                                                          : "ok: serving from the local store (redis down or recovering)\n";
+    }
+    return r;
+}
+
+metrics::http_response sidecar::answer_http(std::string_view path) const {
+    if (path == "/metrics") {
+        metrics::http_response r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = format_prometheus(figures());
+        return r;
+    }
+    if (path == "/healthz") return health();
+    metrics::http_response r;
+    r.status = 404;
+    r.body = "not found: try /metrics or /healthz\n";
+    return r;
 }
 
 }  // namespace redis_sidecar::server

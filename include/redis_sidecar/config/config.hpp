@@ -64,6 +64,9 @@ struct settings {
     std::string journal_fsync = "always";
     /// data-dir: where durable state (the journal) lives.
     std::string data_dir = "/var/lib/redis-sidecar";
+    /// metrics-listen: where Prometheus's /metrics and the /healthz check are served over HTTP
+    /// (empty: not served).
+    std::optional<endpoint> metrics_listen;
 };
 
 /// What `parse_command_line` asks the caller to do.

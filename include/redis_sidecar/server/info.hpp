@@ -1,13 +1,54 @@
 #pragma once
 /// The sidecar's own INFO section, and how it joins Redis's INFO reply.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "redis_sidecar/local/key_classes.hpp"
+#include "redis_sidecar/metrics/histogram.hpp"
+
 namespace redis_sidecar::server {
 
-/// The figures the "# Sidecar" section shows.
+/// The classes in the order INFO and /metrics list them.
+inline constexpr std::array<local::key_class, 4> reported_key_classes = {
+    local::key_class::blacklist, local::key_class::lock, local::key_class::cache, local::key_class::default_class};
+
+/// The local store's part of the sidecar's figures.
+struct local_store_figures {
+    /// Live keys, indexed by local::key_class.
+    std::array<std::uint64_t, 4> keys_by_class{};
+    std::uint64_t journal_bytes = 0;
+    std::uint64_t journal_records = 0;
+    std::uint64_t owed_cache_invalidations = 0;
+    std::uint64_t owed_locks = 0;
+    std::uint64_t owed_default_keys_to_drop = 0;
+};
+
+/// Recovery's part of the sidecar's figures.
+struct recovery_figures {
+    /// "redis", "local (recovering)" or "local".
+    std::string serving;
+    std::uint64_t runs = 0;
+    std::uint64_t failures = 0;
+    /// Entries of the recovery in progress not yet applied to Redis.
+    std::uint64_t backlog = 0;
+    std::uint64_t blacklist_written = 0;
+    std::uint64_t cache_keys_deleted = 0;
+    std::uint64_t locks_written = 0;
+    std::uint64_t lock_conflicts = 0;
+    std::uint64_t default_keys_dropped = 0;
+};
+
+/// Request latency as the sidecar sees it: from reading a request to its reply being ready to
+/// write. One per event loop, written by that loop only.
+struct request_latency {
+    metrics::latency_histogram forwarded;  ///< answered by Redis over the pool
+    metrics::latency_histogram local;      ///< answered by the sidecar (durable ones wait for the disk)
+};
+
+/// Everything the sidecar reports about itself, for INFO sidecar and /metrics alike.
 struct sidecar_figures {
     bool upstream_up = false;
     std::string upstream_address;
@@ -25,7 +66,14 @@ struct sidecar_figures {
     std::uint64_t requests_local = 0;
     std::uint64_t requests_failed = 0;
     std::uint64_t protocol_errors = 0;
+    /// Requests sent by clients on pinned connections (the command that pinned them included).
+    std::uint64_t requests_pinned = 0;
     unsigned threads = 1;
+    std::uint64_t uptime_seconds = 0;
+    metrics::histogram_snapshot latency_forwarded;
+    metrics::histogram_snapshot latency_local;
+    local_store_figures local;
+    recovery_figures recovery;
 };
 
 /// "# Sidecar\r\nkey:value\r\n..." in INFO's format.

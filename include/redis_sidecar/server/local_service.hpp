@@ -82,9 +82,9 @@ public:
 
     std::uint64_t keys();
 
-    /// "key:value\r\n" lines for INFO sidecar: local keys by class, the journal's size and what
-    /// recovery would owe Redis now.
-    std::string info_lines();
+    /// Local keys by class, the journal's size and what recovery would owe Redis now (INFO
+    /// sidecar, /metrics). Counts every key: call it per scrape, not per request.
+    local_store_figures store_figures();
 
 private:
     void on_write(std::string_view key);

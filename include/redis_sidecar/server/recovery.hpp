@@ -12,6 +12,7 @@
 #include <string>
 
 #include "redis_sidecar/local/key_classes.hpp"
+#include "redis_sidecar/server/info.hpp"
 #include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/upstream/upstream_settings.hpp"
 
@@ -40,8 +41,8 @@ public:
     /// locally, so those rounds catch up with the local store and forwarding can resume.
     bool draining() const { return draining_.load(std::memory_order_acquire); }
 
-    /// "key:value\r\n" lines for INFO sidecar.
-    std::string info_lines() const;
+    /// Its figures for INFO sidecar and /metrics.
+    recovery_figures figures() const;
 
 private:
     boost::asio::awaitable<void> run();

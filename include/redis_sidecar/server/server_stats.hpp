@@ -18,6 +18,8 @@ struct server_stats {
     /// Clients moved to a pinned connection.
     std::atomic<std::uint64_t> pinned_sessions_total{0};
     std::atomic<std::uint64_t> pinned_connections{0};
+    /// Requests clients sent over their pinned connections (counted as the bytes pass).
+    std::atomic<std::uint64_t> requests_pinned{0};
     /// Requests that got an error because Redis failed or could not be reached.
     std::atomic<std::uint64_t> requests_failed{0};
     std::atomic<std::uint64_t> protocol_errors{0};

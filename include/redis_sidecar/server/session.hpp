@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "redis_sidecar/protocol/byte_buffer.hpp"
+#include "redis_sidecar/protocol/command_counter.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
 #include "redis_sidecar/server/command_table.hpp"
 #include "redis_sidecar/server/session_context.hpp"
@@ -57,7 +59,19 @@ private:
     struct reply_run {
         std::uint32_t upstream_count;
         reply_action action;
+        /// A durable local answer waiting for the journal (not Redis's reply): latency "local".
+        bool local_answer;
+        /// When the read that brought these requests was processed (for the latency histogram).
+        std::chrono::steady_clock::time_point started;
         std::string local_after;
+    };
+
+    /// Replies that became ready since the last flush, by when their requests were read; their
+    /// latency is taken once per flush, not per reply.
+    struct ready_replies {
+        std::chrono::steady_clock::time_point started;
+        std::uint32_t count;
+        bool local_answer;
     };
 
     boost::asio::awaitable<void> read_requests();
@@ -89,6 +103,8 @@ private:
     void finish_upstream_reply();
     void complete_transformed_reply();
 
+    void note_ready(std::chrono::steady_clock::time_point started, std::uint32_t count, bool local_answer);
+    void record_latencies();
     void schedule_flush();
     void flush();
     void wake_reader();
@@ -135,6 +151,10 @@ private:
 
     std::uint64_t batch_forwarded_ = 0;
     std::uint64_t batch_local_ = 0;
+    std::uint32_t batch_replied_now_ = 0;  // answers made in this read, ready at once
+    std::chrono::steady_clock::time_point batch_started_;
+    std::vector<ready_replies> ready_;
+    protocol::command_counter pinned_requests_;
 
     std::unique_ptr<upstream::pinned_connection> pinned_;
 };

@@ -10,6 +10,7 @@
 
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/server/durable_commits.hpp"
+#include "redis_sidecar/server/info.hpp"
 #include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
@@ -47,6 +48,8 @@ struct session_context {
     recovery& serving;
     /// This event loop's group commit of durable local writes.
     durable_commits& commits;
+    /// This event loop's request latency histograms.
+    request_latency& latency;
     /// The "# Sidecar" INFO section, built from every event loop's state.
     std::function<std::string()> sidecar_info;
     /// Seconds since the sidecar started.

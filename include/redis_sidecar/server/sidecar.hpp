@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "redis_sidecar/config/config.hpp"
+#include "redis_sidecar/metrics/http_endpoint.hpp"
+#include "redis_sidecar/server/info.hpp"
 #include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
@@ -31,8 +33,12 @@ public:
     /// The event loop of the calling thread in `run` (for signal handling).
     boost::asio::io_context& main_context();
 
+    /// Everything the sidecar reports about itself, gathered from every event loop.
+    sidecar_figures figures() const;
     /// The "# Sidecar" INFO section.
     std::string info_section() const;
+    /// GET of `path` on the metrics endpoint: /metrics or /healthz.
+    metrics::http_response answer_http(std::string_view path) const;
 
     std::uint64_t uptime_seconds() const;
 
@@ -45,6 +51,7 @@ public:
 private:
     struct worker;
     void start_mirror_feed();
+    metrics::http_response health() const;
     const config::settings& settings_;
     server_stats stats_;
     std::unique_ptr<local_service> local_;
@@ -53,6 +60,7 @@ private:
     std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<worker>> workers_;
+    std::shared_ptr<metrics::http_endpoint> metrics_endpoint_;
 };
 
 }  // namespace redis_sidecar::server

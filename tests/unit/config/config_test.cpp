@@ -54,3 +54,11 @@ TEST(config, bad_values_name_their_option) {
     EXPECT_NE(error_of({"--cache-prefix", ""}).find("'cache-prefix'"), std::string::npos);
     EXPECT_FALSE(error_of({"--no-such-option", "1"}).empty());
 }
+
+TEST(config, metrics_endpoint_is_off_unless_asked_for) {
+    EXPECT_FALSE(parse({}).metrics_listen.has_value());
+    const settings s = parse({"--metrics-listen", "127.0.0.1:9121"});
+    ASSERT_TRUE(s.metrics_listen.has_value());
+    EXPECT_EQ(s.metrics_listen->port, 9121);
+    EXPECT_NE(error_of({"--metrics-listen", "9121"}).find("'metrics-listen'"), std::string::npos);
+}
