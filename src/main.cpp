@@ -69,8 +69,9 @@ void exit_after_shutdown_timeout(unsigned timeout_ms) {
     }).detach();
 }
 
-// SIGHUP: the config file is read again; what can change safely in a running sidecar is applied.
-void reload(int argc, char* argv[], redis_sidecar::config::settings& current) {
+// SIGHUP: the config file and flags are read again; what can change safely in a running sidecar
+// is applied (the sidecar logs each change). An invalid file changes nothing.
+void reload(int argc, char* argv[], redis_sidecar::config::settings& current, redis_sidecar::server::sidecar& sidecar) {
     redis_sidecar::config::settings fresh;
     try {
         redis_sidecar::config::parse_command_line(argc, argv, fresh);
@@ -78,13 +79,22 @@ void reload(int argc, char* argv[], redis_sidecar::config::settings& current) {
         spdlog::error("reload: {}; keeping the running configuration", e.what());
         return;
     }
-    if (fresh.log_level != current.log_level) {
-        spdlog::info("reload: log-level {} -> {}", current.log_level, fresh.log_level);
-        current.log_level = fresh.log_level;
-        spdlog::set_level(spdlog::level::from_str(current.log_level));
-    } else {
-        spdlog::info("reload: configuration read again; only log-level is applied without a restart");
-    }
+    sidecar.reload(fresh);
+    redis_sidecar::config::copy_reloadable(fresh, current);
+}
+
+// systemd's STATUS= follows the mode (systemctl status shows it); sent when it changes.
+void schedule_status(boost::asio::steady_timer& timer, const redis_sidecar::server::sidecar& sidecar,
+                     std::string& last, const bool& stopping) {
+    timer.expires_after(std::chrono::milliseconds(250));
+    timer.async_wait([&timer, &sidecar, &last, &stopping](boost::system::error_code ec) {
+        if (ec || stopping) return;
+        if (std::string now = sidecar.status_line(); now != last) {
+            notify_systemd("STATUS=" + now);
+            last = std::move(now);
+        }
+        schedule_status(timer, sidecar, last, stopping);
+    });
 }
 
 void setup_logging(const std::string& level) {
@@ -114,23 +124,27 @@ int main(int argc, char* argv[]) {
         std::function<void()> wait_for_reload = [&] {
             reload_signal.async_wait([&](boost::system::error_code ec, int) {
                 if (ec || stopping) return;
-                reload(argc, argv, settings);
+                reload(argc, argv, settings, sidecar);
                 wait_for_reload();
             });
         };
         wait_for_reload();
         boost::asio::steady_timer watchdog(sidecar.main_context());
         if (const auto period = watchdog_period(); period.count() > 0) schedule_watchdog(watchdog, period, stopping);
+        boost::asio::steady_timer status_timer(sidecar.main_context());
+        std::string last_status;
+        if (std::getenv("NOTIFY_SOCKET") != nullptr) schedule_status(status_timer, sidecar, last_status, stopping);
         boost::asio::signal_set signals(sidecar.main_context(), SIGINT, SIGTERM);
         signals.async_wait([&](boost::system::error_code ec, int signal) {
             if (ec) return;
             spdlog::info("signal {}: shutting down", signal);
-            notify_systemd("STOPPING=1");
             stopping = true;
             exit_after_shutdown_timeout(settings.shutdown_timeout_ms);
             sidecar.stop();
+            notify_systemd("STOPPING=1\nSTATUS=" + sidecar.status_line());
             reload_signal.cancel();
             watchdog.cancel();
+            status_timer.cancel();
         });
         std::string where;
         for (const auto& l : sidecar.listening_on()) where += (where.empty() ? "" : ", ") + l;

@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <stdexcept>
 
@@ -114,6 +115,86 @@ endpoint parse_endpoint(const std::string& text, const std::string& option) {
     }
     if (used != port_text.size() || port == 0 || port > 65535) invalid(option, "'" + port_text + "' is not a port (1-65535)");
     return endpoint{host, static_cast<std::uint16_t>(port)};
+}
+
+namespace {
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : " ") + item;
+    return out;
+}
+
+std::string endpoint_text(const endpoint& e) { return e.host + ":" + std::to_string(e.port); }
+
+// Every option as text, and whether a running sidecar can take a new value of it. An option
+// missing here would be silently ignored by a reload; the unit test checks the list is complete.
+struct option_text {
+    const char* name;
+    bool reloadable;
+    bool secret;
+    std::function<std::string(const settings&)> text;
+};
+
+const std::vector<option_text>& option_texts() {
+    static const std::vector<option_text> options = {
+        {"listen", false, false, [](const settings& s) { return endpoint_text(s.listen); }},
+        {"unixsocket", false, false, [](const settings& s) { return s.unixsocket; }},
+        {"unixsocketperm", false, false, [](const settings& s) { return std::to_string(s.unixsocketperm); }},
+        {"upstream", false, false, [](const settings& s) { return endpoint_text(s.upstream); }},
+        {"upstream-connections", false, false, [](const settings& s) { return std::to_string(s.upstream_connections); }},
+        {"upstream-timeout", true, false, [](const settings& s) { return std::to_string(s.upstream_timeout_ms); }},
+        {"probe-interval", true, false, [](const settings& s) { return std::to_string(s.probe_interval_ms); }},
+        {"upstream-user", false, false, [](const settings& s) { return s.upstream_user; }},
+        {"upstream-password-file", false, true, [](const settings& s) { return s.upstream_password_file + "\n" + s.upstream_password; }},
+        {"max-pinned", true, false, [](const settings& s) { return std::to_string(s.max_pinned); }},
+        {"max-inflight", true, false, [](const settings& s) { return std::to_string(s.max_inflight); }},
+        {"maxclients", true, false, [](const settings& s) { return std::to_string(s.maxclients); }},
+        {"threads", false, false, [](const settings& s) { return std::to_string(s.threads); }},
+        {"shutdown-timeout", true, false, [](const settings& s) { return std::to_string(s.shutdown_timeout_ms); }},
+        {"log-level", true, false, [](const settings& s) { return s.log_level; }},
+        {"local-maxmemory", true, false, [](const settings& s) { return std::to_string(s.local_maxmemory); }},
+        {"blacklist-prefix", true, false, [](const settings& s) { return joined(s.blacklist_prefixes); }},
+        {"lock-prefix", true, false, [](const settings& s) { return joined(s.lock_prefixes); }},
+        {"cache-prefix", true, false, [](const settings& s) { return joined(s.cache_prefixes); }},
+        {"journal-fsync", false, false, [](const settings& s) { return s.journal_fsync; }},
+        {"data-dir", false, false, [](const settings& s) { return s.data_dir; }},
+        {"metrics-listen", false, false,
+         [](const settings& s) { return s.metrics_listen ? endpoint_text(*s.metrics_listen) : std::string(); }},
+    };
+    return options;
+}
+
+}  // namespace
+
+reload_plan plan_reload(const settings& running, const settings& fresh) {
+    reload_plan plan;
+    for (const option_text& option : option_texts()) {
+        const std::string before = option.text(running);
+        const std::string after = option.text(fresh);
+        if (before == after) continue;
+        if (!option.reloadable)
+            plan.need_restart.emplace_back(option.name);
+        else if (option.secret)
+            plan.applied.push_back(std::string(option.name) + ": (changed)");
+        else
+            plan.applied.push_back(std::string(option.name) + ": " + before + " -> " + after);
+    }
+    return plan;
+}
+
+void copy_reloadable(const settings& fresh, settings& target) {
+    target.upstream_timeout_ms = fresh.upstream_timeout_ms;
+    target.probe_interval_ms = fresh.probe_interval_ms;
+    target.max_pinned = fresh.max_pinned;
+    target.max_inflight = fresh.max_inflight;
+    target.maxclients = fresh.maxclients;
+    target.shutdown_timeout_ms = fresh.shutdown_timeout_ms;
+    target.log_level = fresh.log_level;
+    target.local_maxmemory = fresh.local_maxmemory;
+    target.blacklist_prefixes = fresh.blacklist_prefixes;
+    target.lock_prefixes = fresh.lock_prefixes;
+    target.cache_prefixes = fresh.cache_prefixes;
 }
 
 parse_outcome parse_command_line(int argc, const char* const argv[], settings& out) {

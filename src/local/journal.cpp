@@ -411,6 +411,11 @@ std::error_code journal::sync_if_due(std::chrono::steady_clock::time_point now) 
     return sync_now(now);
 }
 
+std::error_code journal::flush_and_sync() {
+    if (auto ec = flush()) return ec;
+    return unsynced_ ? sync_now(clock_()) : std::error_code{};
+}
+
 bool journal::sync_due(std::chrono::steady_clock::time_point now) const {
     return unsynced_ && now - last_sync_ >= everysec_interval;
 }

@@ -255,6 +255,19 @@ void local_service::background_cycle() {
     if (journal_->pending_records() == 0 && journal_->needs_compaction()) compact();
 }
 
+void local_service::reconfigure(const config::settings& settings) {
+    std::lock_guard lock(mutex_);
+    classes_ = local::key_classifier(settings.blacklist_prefixes, settings.lock_prefixes, settings.cache_prefixes);
+    maxmemory_ = settings.local_maxmemory;
+    engine_.keys().set_maxmemory(settings.local_maxmemory);
+}
+
+void local_service::flush_journal_for_shutdown() {
+    std::lock_guard lock(mutex_);
+    if (const std::error_code ec = journal_->flush_and_sync())
+        spdlog::error("journal: final write at shutdown failed: {}", ec.message());
+}
+
 // A snapshot of what is still owed replaces the history: durable keys as they are now, and the
 // invalidations not yet applied to Redis.
 void local_service::compact() {

@@ -112,6 +112,13 @@ asio::awaitable<void> recovery::run() {
         on_upstream_up();
 }
 
+void recovery::reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds probe_interval,
+                           local::key_classifier classes) {
+    settings_.timeout = timeout;
+    settings_.probe_interval = probe_interval;
+    classes_ = std::move(classes);
+}
+
 recovery_figures recovery::figures() const {
     recovery_figures f;
     f.serving = forwarding() ? "redis" : (upstream_up_.load() ? "local (recovering)" : "local");

@@ -86,6 +86,18 @@ void session::stop() {
     context_.sessions.remove(id_);
 }
 
+// Shutting the receiving side makes the pending read end as at a client's half-close (EOF):
+// the replies to everything read so far still go out, then the connection closes.
+void session::drain() {
+    if (stopped_) return;
+    if (pinned_) {
+        stop();
+        return;
+    }
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::socket_base::shutdown_receive, ignored);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Reading and routing
 

@@ -13,6 +13,10 @@ void session_registry::stop_all() {
     for (auto& s : live_sessions()) s->stop();
 }
 
+void session_registry::drain_all() {
+    for (auto& s : live_sessions()) s->drain();
+}
+
 void session_registry::stop_pinned() {
     for (auto& s : live_sessions())
         if (s->pinned()) s->stop();

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <thread>
 
 #include "redis_sidecar/server/info.hpp"
@@ -16,6 +17,10 @@
 namespace redis_sidecar::server {
 
 namespace {
+local::key_classifier key_classes_of(const config::settings& s) {
+    return local::key_classifier(s.blacklist_prefixes, s.lock_prefixes, s.cache_prefixes);
+}
+
 upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     upstream::upstream_settings u;
     u.host = s.upstream.host;
@@ -31,9 +36,10 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
 }  // namespace
 
 struct sidecar::worker {
-    worker(const config::settings& settings, server_stats& stats, local_service& local, recovery& serving,
+    worker(const config::settings& initial, server_stats& stats, local_service& local, recovery& serving,
            const sidecar& owner)
-        : io(1),
+        : settings(initial),
+          io(1),
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
           commits(io.get_executor(), local),
           context{pool,    settings, stats, sessions, local, serving, commits, latency,
@@ -51,11 +57,37 @@ struct sidecar::worker {
     void stop() {
         stopped = true;
         background_timer.cancel();
+        drain_timer.cancel();
         for (auto& l : listeners) l->stop();
         sessions.stop_all();
         pool->stop();
     }
 
+    // Graceful shutdown of this loop: no new clients, no new requests; the pool stays up so
+    // requests already forwarded get Redis's replies. Once every session has closed (or at
+    // `deadline`), the loop stops and `drained` runs.
+    void drain(std::chrono::steady_clock::time_point deadline, std::function<void()> drained) {
+        for (auto& l : listeners) l->stop();
+        sessions.drain_all();
+        wait_for_sessions(deadline, std::move(drained));
+    }
+
+    void wait_for_sessions(std::chrono::steady_clock::time_point deadline, std::function<void()> drained) {
+        if (sessions.size() == 0 || std::chrono::steady_clock::now() >= deadline || stopped) {
+            if (sessions.size() > 0)
+                spdlog::warn("shutdown: closing {} clients still waiting for replies", sessions.size());
+            stop();
+            drained();
+            return;
+        }
+        drain_timer.expires_after(drain_poll);
+        drain_timer.async_wait([this, deadline, drained = std::move(drained)](boost::system::error_code) mutable {
+            wait_for_sessions(deadline, std::move(drained));
+        });
+    }
+
+    // This loop's copy: its sessions read it without locks; a reload updates it on this thread.
+    config::settings settings;
     boost::asio::io_context io;
     std::shared_ptr<upstream::pool> pool;
     session_registry sessions;
@@ -64,6 +96,8 @@ struct sidecar::worker {
     session_context context;
     std::vector<std::shared_ptr<listener>> listeners;
     boost::asio::steady_timer background_timer{io};
+    boost::asio::steady_timer drain_timer{io};
+    static constexpr std::chrono::milliseconds drain_poll{10};
     bool stopped = false;  // on this worker's thread only
 };
 
@@ -86,9 +120,7 @@ void schedule_background(boost::asio::steady_timer& timer, local_service& local,
 sidecar::sidecar(const config::settings& settings)
     : settings_(settings),
       local_(std::make_unique<local_service>(settings)),
-      recovery_(std::make_unique<recovery>(
-          upstream_settings_from(settings), *local_,
-          local::key_classifier(settings.blacklist_prefixes, settings.lock_prefixes, settings.cache_prefixes))) {
+      recovery_(std::make_unique<recovery>(upstream_settings_from(settings), *local_, key_classes_of(settings))) {
     for (unsigned i = 0; i < settings.threads; ++i) {
         auto w = std::make_unique<worker>(settings, stats_, *local_, *recovery_, *this);
         if (i == 0) recovery_->attach(w->io);
@@ -121,28 +153,66 @@ void sidecar::run() {
     for (auto& t : threads) t.join();
 }
 
-// Revocations made elsewhere reach the local mirror through Redis's tracking pushes.
+// Revocations made elsewhere reach the local mirror through Redis's tracking pushes. A reload
+// that changes the blacklist prefixes starts a new feed; the old one ends at its next check.
 void sidecar::start_mirror_feed() {
-    mirror_options_.prefixes = settings_.blacklist_prefixes;
-    mirror_options_.on_entry = [this](std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
+    const std::uint64_t generation = ++mirror_generation_;
+    upstream::mirror_feed_options options;
+    options.prefixes = settings_.blacklist_prefixes;
+    options.on_entry = [this](std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
         local_->mirror_entry(key, value, expire_at_ms);
     };
-    mirror_options_.on_warm = [](std::uint64_t entries) {
-        spdlog::info("mirror: {} blacklist entries read from Redis", entries);
+    options.on_warm = [](std::uint64_t entries) { spdlog::info("mirror: {} blacklist entries read from Redis", entries); };
+    options.running = [this, generation] {
+        return !stopping_.load(std::memory_order_relaxed) && generation == mirror_generation_;
     };
-    mirror_options_.running = [this] { return !stopping_.load(std::memory_order_relaxed); };
     boost::asio::co_spawn(workers_[0]->io,
-                          upstream::async_follow_mirror(upstream_settings_from(settings_), mirror_options_),
+                          upstream::async_follow_mirror(upstream_settings_from(settings_), std::move(options)),
                           boost::asio::detached);
 }
 
+void sidecar::reload(const config::settings& fresh) {
+    const config::reload_plan plan = config::plan_reload(settings_, fresh);
+    for (const std::string& name : plan.need_restart)
+        spdlog::warn("reload: '{}' changed in the configuration; it takes effect at the next restart", name);
+    if (plan.applied.empty()) {
+        spdlog::info("reload: configuration read again; nothing to change");
+        return;
+    }
+    for (const std::string& change : plan.applied) spdlog::info("reload: {}", change);
+    const bool new_blacklist = fresh.blacklist_prefixes != settings_.blacklist_prefixes;
+    config::copy_reloadable(fresh, settings_);
+    spdlog::set_level(spdlog::level::from_str(settings_.log_level));
+    local_->reconfigure(settings_);
+    recovery_->reconfigure(std::chrono::milliseconds(settings_.upstream_timeout_ms),
+                           std::chrono::milliseconds(settings_.probe_interval_ms), key_classes_of(settings_));
+    for (auto& w : workers_)
+        boost::asio::post(w->io, [w = w.get(), updated = settings_] {
+            config::copy_reloadable(updated, w->settings);
+            w->pool->reconfigure(std::chrono::milliseconds(updated.upstream_timeout_ms),
+                                 std::chrono::milliseconds(updated.probe_interval_ms), updated.max_pinned);
+        });
+    if (new_blacklist) start_mirror_feed();
+}
+
+// Stops accepting, lets every loop answer what it has read (bounded by most of
+// shutdown-timeout, so the journal's last write fits in the rest), then writes the journal's
+// last records and lets the loops end.
 void sidecar::stop() {
-    stopping_.store(true, std::memory_order_relaxed);
+    if (stopping_.exchange(true, std::memory_order_relaxed)) return;
     recovery_->stop();
-    boost::asio::post(workers_[0]->io, [this] {
-        if (metrics_endpoint_) metrics_endpoint_->stop();
-    });
-    for (auto& w : workers_) boost::asio::post(w->io, [w = w.get()] { w->stop(); });
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(settings_.shutdown_timeout_ms) * 3 / 4;
+    auto loops_left = std::make_shared<std::atomic<std::size_t>>(workers_.size());
+    auto on_loop_drained = [this, loops_left] {
+        if (loops_left->fetch_sub(1) != 1) return;
+        local_->flush_journal_for_shutdown();
+        boost::asio::post(workers_[0]->io, [this] {
+            if (metrics_endpoint_) metrics_endpoint_->stop();
+        });
+    };
+    for (auto& w : workers_)
+        boost::asio::post(w->io, [w = w.get(), deadline, on_loop_drained] { w->drain(deadline, on_loop_drained); });
 }
 
 std::uint64_t sidecar::uptime_seconds() const {
@@ -196,6 +266,16 @@ sidecar_figures sidecar::figures() const {
 }
 
 std::string sidecar::info_section() const { return format_sidecar_section(figures()); }
+
+std::string sidecar::status_line() const {
+    const std::string upstream = settings_.upstream.host + ":" + std::to_string(settings_.upstream.port);
+    if (stopping_.load(std::memory_order_relaxed)) return "stopping: answering the requests already read";
+    if (!workers_[0]->pool->verdict_known() || !recovery_->settled())
+        return "starting: finding out whether Redis at " + upstream + " is up";
+    if (recovery_->forwarding() && upstream_up()) return "forwarding to Redis at " + upstream;
+    if (upstream_up()) return "Redis at " + upstream + " is back: recovering, the local store answers meanwhile";
+    return "Redis at " + upstream + " is down: answering from the local store";
+}
 
 // /healthz says whether clients get answers: from Redis or, while it is down, from the local
 // store. Only a sidecar still deciding (start-up) or stopping is unhealthy.

@@ -194,7 +194,7 @@ private:
 
 }  // namespace
 
-asio::awaitable<void> async_follow_mirror(upstream_settings settings, const mirror_feed_options& options) {
+asio::awaitable<void> async_follow_mirror(upstream_settings settings, mirror_feed_options options) {
     if (options.prefixes.empty()) co_return;
     asio::steady_timer pause(co_await asio::this_coro::executor);
     bool announced = false;

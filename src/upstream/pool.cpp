@@ -15,7 +15,15 @@ void pool::start() {
 }
 
 void pool::stop() {
+    stopping_ = true;
     for (auto& connection : connections_) connection->stop();
+}
+
+void pool::reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds probe_interval,
+                       unsigned max_pinned) {
+    settings_.timeout = timeout;
+    settings_.probe_interval = probe_interval;
+    settings_.max_pinned = max_pinned;
 }
 
 pooled_connection* pool::pick(std::size_t affinity) {
@@ -69,6 +77,7 @@ void pool::on_connection_failed(const std::string& reason, failure_kind kind, bo
 }
 
 void pool::update_mode(const std::string& reason) {
+    if (stopping_) return;
     unsigned ready = 0;
     for (const auto& connection : connections_) ready += connection->ready() ? 1 : 0;
     const bool was_up = up();

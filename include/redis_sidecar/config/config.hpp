@@ -80,4 +80,20 @@ parse_outcome parse_command_line(int argc, const char* const argv[], settings& o
 /// Parses "HOST:PORT" or "[IPv6]:PORT"; throws std::runtime_error naming `option` if malformed.
 endpoint parse_endpoint(const std::string& text, const std::string& option);
 
+/// What a SIGHUP reload found between the running settings and the file read again.
+struct reload_plan {
+    /// "name: old -> new" for each option that changes in place (secrets shown as "(changed)").
+    std::vector<std::string> applied;
+    /// Names of changed options that only a restart applies.
+    std::vector<std::string> need_restart;
+};
+
+/// Compares `running` with `fresh` option by option.
+reload_plan plan_reload(const settings& running, const settings& fresh);
+
+/// Copies the options that may change in a running sidecar from `fresh` into `target`: log-level,
+/// upstream-timeout, probe-interval, max-pinned, max-inflight, maxclients, local-maxmemory and
+/// the key-class prefixes.
+void copy_reloadable(const settings& fresh, settings& target);
+
 }  // namespace redis_sidecar::config

@@ -134,6 +134,10 @@ public:
     /// survive a power loss (they do survive a crash of the process): log it. No-op under `always`.
     std::error_code sync_if_due(std::chrono::steady_clock::time_point now);
 
+    /// Writes what is buffered and fdatasyncs anything not yet synced, whatever the policy: the
+    /// last step of a graceful shutdown, so `everysec` loses nothing there either.
+    std::error_code flush_and_sync();
+
     /// Replaces the journal with a file holding just `live` followed by the still-buffered records
     /// (which are then durable: a following flush() has nothing to write). `live` records keep
     /// their sequence; those with sequence 0 get a fresh one. Written to `journal.rsj.tmp`, fsynced,

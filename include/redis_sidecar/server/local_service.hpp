@@ -65,6 +65,14 @@ public:
     /// `everysec` says so and compacts it when it has grown.
     void background_cycle();
 
+    /// SIGHUP: new key-class prefixes and memory bound. What a key already owes Redis (a cache
+    /// invalidation, a lock to push) stays owed under the class it had when written.
+    void reconfigure(const config::settings& settings);
+
+    /// Shutdown: writes and fdatasyncs whatever the journal still buffers (mirrored writes wait
+    /// for the background flush; `everysec` for its second).
+    void flush_journal_for_shutdown();
+
     /// A snapshot of what recovery must apply to Redis: with `every_blacklist_entry`, all the
     /// blacklist entries known (the first round after an outage: Redis may have restarted
     /// empty), otherwise only those written since the last snapshot.

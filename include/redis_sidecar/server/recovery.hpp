@@ -4,6 +4,7 @@
 /// (upstream/reconciler) before forwarding resumes. Until then the local store keeps answering.
 
 #include <atomic>
+#include <chrono>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -31,6 +32,9 @@ public:
     void on_upstream_down();
     /// Ends a recovery waiting to retry (shutdown).
     void stop();
+    /// SIGHUP: timeouts and key classes for the next round. On recovery's event loop only.
+    void reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds probe_interval,
+                     local::key_classifier classes);
 
     /// True while clients are served by Redis (recovery done, Redis up).
     bool forwarding() const { return forwarding_.load(std::memory_order_acquire); }

@@ -36,6 +36,9 @@ public:
     void start();
     /// Closes the client connection (and its pinned connection). Idempotent.
     void stop();
+    /// Graceful shutdown: reads no more requests, answers those already read, then closes.
+    /// A pinned client is closed at once (its connection is Redis's, as at Redis's shutdown).
+    void drain();
 
     std::uint64_t id() const { return id_; }
     /// The journal commit its durable replies waited for is done (`ec`: the disk refused).

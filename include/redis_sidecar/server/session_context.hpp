@@ -27,6 +27,8 @@ public:
     void remove(std::uint64_t id);
     /// Stops every session; each removes itself as it closes.
     void stop_all();
+    /// Asks every session to finish what it has read and close (graceful shutdown).
+    void drain_all();
     /// Stops the sessions that have a pinned connection.
     void stop_pinned();
     std::size_t size() const { return sessions_.size(); }

@@ -23,11 +23,17 @@ class sidecar {
 public:
     /// Binds every listener; throws std::runtime_error when one cannot be bound.
     explicit sidecar(const config::settings& settings);
+
+    /// SIGHUP with the configuration read again: applies what can change in a running sidecar
+    /// (config::copy_reloadable) and logs each change, and each change that needs a restart.
+    /// On the main event loop's thread.
+    void reload(const config::settings& fresh);
     ~sidecar();
 
     /// Serves until `stop`; runs event loop 0 on the calling thread and the others on their own.
     void run();
-    /// Stops accepting, closes every client and upstream connection. Safe from any thread.
+    /// Graceful shutdown: stops accepting, answers the requests already read, closes every
+    /// connection, writes the journal's last records; then `run` returns. Safe from any thread.
     void stop();
 
     /// The event loop of the calling thread in `run` (for signal handling).
@@ -42,6 +48,10 @@ public:
 
     std::uint64_t uptime_seconds() const;
 
+    /// One line on what the sidecar is doing (systemd's STATUS=): starting, forwarding,
+    /// answering locally, recovering or stopping.
+    std::string status_line() const;
+
     /// True while every event loop has at least one ready upstream connection.
     bool upstream_up() const;
 
@@ -52,11 +62,11 @@ private:
     struct worker;
     void start_mirror_feed();
     metrics::http_response health() const;
-    const config::settings& settings_;
+    config::settings settings_;  // as running; changed by reload on the main loop's thread
     server_stats stats_;
     std::unique_ptr<local_service> local_;
     std::unique_ptr<recovery> recovery_;
-    upstream::mirror_feed_options mirror_options_;
+    std::uint64_t mirror_generation_ = 0;  // on the main loop's thread
     std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<worker>> workers_;

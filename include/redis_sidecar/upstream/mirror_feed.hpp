@@ -33,7 +33,7 @@ struct mirror_feed_options {
 };
 
 /// Follows the prefixes until `options.running()` turns false, reconnecting after failures.
-/// `settings` is taken by value: a coroutine must not keep a reference to a temporary.
-boost::asio::awaitable<void> async_follow_mirror(upstream_settings settings, const mirror_feed_options& options);
+/// Both are taken by value: a coroutine must not keep a reference to a temporary.
+boost::asio::awaitable<void> async_follow_mirror(upstream_settings settings, mirror_feed_options options);
 
 }  // namespace redis_sidecar::upstream

@@ -3,6 +3,7 @@
 /// pinned (dedicated) connections for stateful clients.
 
 #include <atomic>
+#include <chrono>
 #include <boost/asio/any_io_executor.hpp>
 #include <mutex>
 #include <cstdint>
@@ -21,8 +22,13 @@ public:
     pool(boost::asio::any_io_executor executor, upstream_settings settings);
 
     void start();
-    /// Closes every connection; waiting requests fail. Idempotent.
+    /// Closes every connection; waiting requests fail. Idempotent. Not a change of mode: nothing
+    /// is logged or counted, no callback runs.
     void stop();
+
+    /// SIGHUP: new timeouts and pinned budget, read by the connections from the next request,
+    /// heartbeat or reconnect on. On the pool's event loop only.
+    void reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds probe_interval, unsigned max_pinned);
 
     /// A ready connection, the one at `affinity` when it is ready; nullptr when none is.
     pooled_connection* pick(std::size_t affinity);
@@ -72,6 +78,7 @@ private:
     std::atomic<std::uint64_t> connection_failures_{0};
     std::atomic<std::uint64_t> mode_transitions_{0};
     bool failing_all_ = false;
+    bool stopping_ = false;
     std::atomic<bool> verdict_known_{false};
     std::function<void()> on_down_;
     std::function<void()> on_up_;

@@ -62,3 +62,28 @@ TEST(config, metrics_endpoint_is_off_unless_asked_for) {
     EXPECT_EQ(s.metrics_listen->port, 9121);
     EXPECT_NE(error_of({"--metrics-listen", "9121"}).find("'metrics-listen'"), std::string::npos);
 }
+
+TEST(config, reload_plan_separates_what_applies_in_place_from_what_needs_a_restart) {
+    const settings running = parse({});
+    const settings fresh = parse({"--upstream-timeout", "900", "--cache-prefix", "q:", "--listen", "127.0.0.1:7001",
+                                  "--threads", "2"});
+    const reload_plan plan = plan_reload(running, fresh);
+    EXPECT_EQ(plan.applied, (std::vector<std::string>{"upstream-timeout: 500 -> 900", "cache-prefix: cache: -> q:"}));
+    EXPECT_EQ(plan.need_restart, (std::vector<std::string>{"listen", "threads"}));
+    EXPECT_TRUE(plan_reload(running, running).applied.empty());
+}
+
+TEST(config, every_option_a_reload_applies_is_copied) {
+    // Each reloadable option changed at once: after the copy nothing reloadable differs, so no
+    // option is announced as applied without being applied.
+    const settings running = parse({});
+    const settings fresh =
+        parse({"--upstream-timeout", "900", "--probe-interval", "100", "--max-pinned", "5", "--max-inflight", "7",
+               "--maxclients", "9", "--shutdown-timeout", "1000", "--log-level", "debug", "--local-maxmemory", "1000",
+               "--blacklist-prefix", "b:", "--lock-prefix", "l:", "--cache-prefix", "c:"});
+    EXPECT_EQ(plan_reload(running, fresh).applied.size(), 11u);
+    settings copy = running;
+    copy_reloadable(fresh, copy);
+    EXPECT_TRUE(plan_reload(copy, fresh).applied.empty());
+    EXPECT_TRUE(plan_reload(copy, fresh).need_restart.empty());
+}

@@ -490,6 +490,21 @@ TEST_F(journal_test, always_syncs_on_every_flush_that_wrote) {
     EXPECT_EQ(j.sync_count(), base + 1);
 }
 
+TEST_F(journal_test, flush_and_sync_leaves_nothing_unsynced_at_shutdown) {
+    const auto now = std::chrono::steady_clock::time_point{} + 1h;
+    auto opened = open(fsync_policy::everysec, [&now] { return now; });
+    journal& j = *opened.journal;
+    const std::uint64_t base = j.sync_count();
+    journal_record r = sample_record(1);
+    j.append(r);
+    ASSERT_FALSE(j.flush_and_sync());  // within the second: everysec alone would not sync
+    EXPECT_EQ(j.pending_records(), 0u);
+    EXPECT_EQ(j.sync_count(), base + 1);
+    EXPECT_EQ(fs::file_size(file()), j.size_bytes());
+    ASSERT_FALSE(j.flush_and_sync());
+    EXPECT_EQ(j.sync_count(), base + 1);  // nothing new: no sync
+}
+
 TEST_F(journal_test, everysec_syncs_at_most_once_a_second) {
     auto now = std::chrono::steady_clock::time_point{} + 1h;
     std::vector<journal_record> written;
