@@ -696,7 +696,7 @@ asio::awaitable<void> session::pipe_client_to_pinned() {
     while (!stopped_) {
         if (!rx_.empty()) {
             auto [wec, written] =
-                co_await asio::async_write(pinned_->socket(), asio::buffer(rx_.readable()), as_tuple(use_awaitable));
+                co_await asio::async_write(pinned_->stream(), asio::buffer(rx_.readable()), as_tuple(use_awaitable));
             if (wec) break;
             rx_.clear();
             rx_.shrink_to(keep_capacity);
@@ -726,7 +726,7 @@ asio::awaitable<void> session::pipe_pinned_to_client() {
             buffer.clear();
         }
         buffer.prepare(read_chunk);
-        auto [ec, n] = co_await pinned_->socket().async_read_some(
+        auto [ec, n] = co_await pinned_->stream().async_read_some(
             asio::buffer(buffer.writable(), buffer.writable_size()), as_tuple(use_awaitable));
         if (ec) break;  // Redis closed it (QUIT, or Redis went away): so does the client's
         buffer.commit(n);

@@ -11,10 +11,13 @@
 #include "redis_sidecar/server/listener.hpp"
 #include "redis_sidecar/server/session_context.hpp"
 #include "redis_sidecar/upstream/pool.hpp"
+#include "redis_sidecar/upstream/tls.hpp"
 
 namespace redis_sidecar::server {
 
 namespace {
+// Builds the TLS context too, once for every connection: throws, naming the option, when a file of
+// it cannot be used.
 upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     upstream::upstream_settings u;
     u.host = s.upstream.host;
@@ -25,15 +28,24 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     u.timeout = std::chrono::milliseconds(s.upstream_timeout_ms);
     u.probe_interval = std::chrono::milliseconds(s.probe_interval_ms);
     u.max_pinned = s.max_pinned;
+    if (s.upstream_tls) {
+        upstream::tls_options tls;
+        tls.ca_file = s.upstream_tls_ca_file;
+        tls.cert_file = s.upstream_tls_cert_file;
+        tls.key_file = s.upstream_tls_key_file;
+        tls.server_name = s.upstream_tls_server_name.empty() ? s.upstream.host : s.upstream_tls_server_name;
+        tls.verify = s.upstream_tls_verify;
+        u.tls = std::make_shared<upstream::tls_client>(tls);
+    }
     return u;
 }
 }  // namespace
 
 struct sidecar::worker {
-    worker(const config::settings& settings, server_stats& stats, local_service& local, recovery& serving,
-           const sidecar& owner)
+    worker(const config::settings& settings, const upstream::upstream_settings& upstream, server_stats& stats,
+           local_service& local, recovery& serving, const sidecar& owner)
         : io(1),
-          pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
+          pool(std::make_shared<upstream::pool>(io.get_executor(), upstream)),
           commits(io.get_executor(), local),
           context{pool,    settings, stats, sessions, local, serving, commits,
                   [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); }} {
@@ -83,12 +95,13 @@ void schedule_background(boost::asio::steady_timer& timer, local_service& local,
 
 sidecar::sidecar(const config::settings& settings)
     : settings_(settings),
+      upstream_(upstream_settings_from(settings)),
       local_(std::make_unique<local_service>(settings)),
       recovery_(std::make_unique<recovery>(
-          upstream_settings_from(settings), *local_,
+          upstream_, *local_,
           local::key_classifier(settings.blacklist_prefixes, settings.lock_prefixes, settings.cache_prefixes))) {
     for (unsigned i = 0; i < settings.threads; ++i) {
-        auto w = std::make_unique<worker>(settings, stats_, *local_, *recovery_, *this);
+        auto w = std::make_unique<worker>(settings, upstream_, stats_, *local_, *recovery_, *this);
         if (i == 0) recovery_->attach(w->io);
         w->listeners.push_back(listener::bind_tcp(w->io, settings.listen, settings.threads > 1, w->context));
         // One loop serves the unix socket: a path cannot be shared the way a port can.
@@ -125,7 +138,7 @@ void sidecar::start_mirror_feed() {
     };
     mirror_options_.running = [this] { return !stopping_.load(std::memory_order_relaxed); };
     boost::asio::co_spawn(workers_[0]->io,
-                          upstream::async_follow_mirror(upstream_settings_from(settings_), mirror_options_),
+                          upstream::async_follow_mirror(upstream_, mirror_options_),
                           boost::asio::detached);
 }
 
