@@ -148,8 +148,8 @@ int main(int argc, char* argv[]) {
         });
         std::string where;
         for (const auto& l : sidecar.listening_on()) where += (where.empty() ? "" : ", ") + l;
-        spdlog::info("redis-sidecar listening on {}, upstream {}:{}", where, settings.upstream.host,
-                     settings.upstream.port);
+        spdlog::info("redis-sidecar listening on {}, upstream {}:{}{}", where, settings.upstream.host,
+                     settings.upstream.port, settings.upstream_tls ? " over TLS" : "");
         notify_systemd("READY=1\nSTATUS=listening on " + where);
         sidecar.run();
         spdlog::info("stopped");

@@ -16,23 +16,38 @@ namespace {
     throw std::runtime_error("invalid option '" + option + "': " + why);
 }
 
-po::options_description make_options(settings& s, std::string& listen, std::string& upstream,
-                                     std::string& unixsocketperm, std::string& metrics_listen) {
+// Options whose text is parsed after Program_options has read it.
+struct option_texts {
+    std::string listen;
+    std::string upstream;
+    std::string unixsocketperm;
+    std::string upstream_tls;
+    std::string upstream_tls_verify;
+    std::string metrics_listen;
+};
+
+po::options_description make_options(settings& s, option_texts& t) {
     po::options_description d("Options (each also a 'name = value' line of the --config file)");
     // clang-format off
     d.add_options()
         ("help,h", "print this help and exit")
         ("version,v", "print the version and exit")
         ("config", po::value<std::string>(), "read options from this file; flags override it")
-        ("listen", po::value(&listen)->default_value("127.0.0.1:6380"), "HOST:PORT clients connect to over TCP")
+        ("listen", po::value(&t.listen)->default_value("127.0.0.1:6380"), "HOST:PORT clients connect to over TCP")
         ("unixsocket", po::value(&s.unixsocket), "unix socket path for clients (default: none)")
-        ("unixsocketperm", po::value(&unixsocketperm)->default_value("0"), "octal mode of the unix socket (0: umask)")
-        ("upstream", po::value(&upstream)->default_value("127.0.0.1:6379"), "HOST:PORT of Redis")
+        ("unixsocketperm", po::value(&t.unixsocketperm)->default_value("0"), "octal mode of the unix socket (0: umask)")
+        ("upstream", po::value(&t.upstream)->default_value("127.0.0.1:6379"), "HOST:PORT of Redis")
         ("upstream-connections", po::value(&s.upstream_connections)->default_value(s.upstream_connections), "shared pipelined connections to Redis per thread")
         ("upstream-timeout", po::value(&s.upstream_timeout_ms)->default_value(s.upstream_timeout_ms), "ms before an unanswered request fails its upstream connection")
         ("probe-interval", po::value(&s.probe_interval_ms)->default_value(s.probe_interval_ms), "ms between reconnect probes while Redis is down, and idle heartbeat period while up")
         ("upstream-user", po::value(&s.upstream_user), "ACL user for AUTH to Redis")
         ("upstream-password-file", po::value(&s.upstream_password_file), "file holding the password for AUTH to Redis")
+        ("upstream-tls", po::value(&t.upstream_tls)->default_value("no"), "yes: connect to Redis over TLS")
+        ("upstream-tls-ca-file", po::value(&s.upstream_tls_ca_file), "PEM CA bundle to verify Redis's certificate (default: the system's CAs)")
+        ("upstream-tls-cert-file", po::value(&s.upstream_tls_cert_file), "PEM client certificate for Redis's tls-auth-clients (with upstream-tls-key-file)")
+        ("upstream-tls-key-file", po::value(&s.upstream_tls_key_file), "PEM private key of upstream-tls-cert-file")
+        ("upstream-tls-server-name", po::value(&s.upstream_tls_server_name), "name Redis's certificate must carry, sent as SNI (default: the upstream host)")
+        ("upstream-tls-verify", po::value(&t.upstream_tls_verify)->default_value("yes"), "no: do not verify Redis's certificate (logs a warning)")
         ("max-pinned", po::value(&s.max_pinned)->default_value(s.max_pinned), "dedicated upstream connections for stateful clients per thread")
         ("max-inflight", po::value(&s.max_inflight)->default_value(s.max_inflight), "pipelined requests per client before reading from it pauses")
         ("maxclients", po::value(&s.maxclients)->default_value(s.maxclients), "client connections accepted at once")
@@ -45,7 +60,7 @@ po::options_description make_options(settings& s, std::string& listen, std::stri
         ("cache-prefix", po::value(&s.cache_prefixes)->multitoken(), "key prefix of the cache class (repeatable; default cache:)")
         ("journal-fsync", po::value(&s.journal_fsync)->default_value(s.journal_fsync), "always: durable writes reach the disk before their reply; everysec: at most 1 s of them may be lost on power loss")
         ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory for durable state")
-        ("metrics-listen", po::value(&metrics_listen), "HOST:PORT serving Prometheus /metrics and /healthz over HTTP (default: off)");
+        ("metrics-listen", po::value(&t.metrics_listen), "HOST:PORT serving Prometheus /metrics and /healthz over HTTP (default: off)");
     // clang-format on
     return d;
 }
@@ -60,6 +75,34 @@ unsigned parse_octal(const std::string& text, const std::string& option) {
     }
     if (used != text.size() || value > 0777) invalid(option, "'" + text + "' is not an octal mode");
     return static_cast<unsigned>(value);
+}
+
+bool parse_yes_no(const std::string& text, const std::string& option) {
+    if (text == "yes") return true;
+    if (text == "no") return false;
+    invalid(option, "'" + text + "' is not yes or no");
+}
+
+void require_readable(const std::string& path, const std::string& option) {
+    if (!std::ifstream(path)) invalid(option, "cannot read '" + path + "'");
+}
+
+// The files are loaded (and their contents checked) when the sidecar builds its TLS context; here
+// only what can be said from the options themselves.
+void validate_tls(const settings& s) {
+    const std::pair<const char*, const std::string*> options[] = {
+        {"upstream-tls-ca-file", &s.upstream_tls_ca_file},
+        {"upstream-tls-cert-file", &s.upstream_tls_cert_file},
+        {"upstream-tls-key-file", &s.upstream_tls_key_file},
+        {"upstream-tls-server-name", &s.upstream_tls_server_name}};
+    for (const auto& [option, value] : options)
+        if (!s.upstream_tls && !value->empty()) invalid(option, "is set but upstream-tls is no");
+    if (!s.upstream_tls) return;
+    if (s.upstream_tls_cert_file.empty() != s.upstream_tls_key_file.empty())
+        invalid(s.upstream_tls_key_file.empty() ? "upstream-tls-key-file" : "upstream-tls-cert-file",
+                "a client certificate needs both upstream-tls-cert-file and upstream-tls-key-file");
+    for (const auto& [option, value] : {options[0], options[1], options[2]})
+        if (!value->empty()) require_readable(*value, option);
 }
 
 std::string read_password(const std::string& path) {
@@ -92,6 +135,7 @@ void validate(settings& s) {
     for (const char* level : levels) level_ok = level_ok || s.log_level == level;
     if (!level_ok) invalid("log-level", "'" + s.log_level + "' is not one of trace|debug|info|warn|error|critical|off");
     if (!s.upstream_password_file.empty()) s.upstream_password = read_password(s.upstream_password_file);
+    validate_tls(s);
 }
 
 }  // namespace
@@ -129,15 +173,15 @@ std::string endpoint_text(const endpoint& e) { return e.host + ":" + std::to_str
 
 // Every option as text, and whether a running sidecar can take a new value of it. An option
 // missing here would be silently ignored by a reload; the unit test checks the list is complete.
-struct option_text {
+struct option_value {
     const char* name;
     bool reloadable;
     bool secret;
     std::function<std::string(const settings&)> text;
 };
 
-const std::vector<option_text>& option_texts() {
-    static const std::vector<option_text> options = {
+const std::vector<option_value>& every_option() {
+    static const std::vector<option_value> options = {
         {"listen", false, false, [](const settings& s) { return endpoint_text(s.listen); }},
         {"unixsocket", false, false, [](const settings& s) { return s.unixsocket; }},
         {"unixsocketperm", false, false, [](const settings& s) { return std::to_string(s.unixsocketperm); }},
@@ -159,6 +203,12 @@ const std::vector<option_text>& option_texts() {
         {"cache-prefix", true, false, [](const settings& s) { return joined(s.cache_prefixes); }},
         {"journal-fsync", false, false, [](const settings& s) { return s.journal_fsync; }},
         {"data-dir", false, false, [](const settings& s) { return s.data_dir; }},
+        {"upstream-tls", false, false, [](const settings& s) { return std::to_string(s.upstream_tls); }},
+        {"upstream-tls-ca-file", false, false, [](const settings& s) { return s.upstream_tls_ca_file; }},
+        {"upstream-tls-cert-file", false, false, [](const settings& s) { return s.upstream_tls_cert_file; }},
+        {"upstream-tls-key-file", false, false, [](const settings& s) { return s.upstream_tls_key_file; }},
+        {"upstream-tls-server-name", false, false, [](const settings& s) { return s.upstream_tls_server_name; }},
+        {"upstream-tls-verify", false, false, [](const settings& s) { return std::to_string(s.upstream_tls_verify); }},
         {"metrics-listen", false, false,
          [](const settings& s) { return s.metrics_listen ? endpoint_text(*s.metrics_listen) : std::string(); }},
     };
@@ -169,7 +219,7 @@ const std::vector<option_text>& option_texts() {
 
 reload_plan plan_reload(const settings& running, const settings& fresh) {
     reload_plan plan;
-    for (const option_text& option : option_texts()) {
+    for (const option_value& option : every_option()) {
         const std::string before = option.text(running);
         const std::string after = option.text(fresh);
         if (before == after) continue;
@@ -198,8 +248,8 @@ void copy_reloadable(const settings& fresh, settings& target) {
 }
 
 parse_outcome parse_command_line(int argc, const char* const argv[], settings& out) {
-    std::string listen, upstream, unixsocketperm, metrics_listen;
-    const po::options_description options = make_options(out, listen, upstream, unixsocketperm, metrics_listen);
+    option_texts texts;
+    const po::options_description options = make_options(out, texts);
     po::variables_map vm;
     try {
         po::store(po::parse_command_line(argc, argv, options), vm);
@@ -222,10 +272,12 @@ parse_outcome parse_command_line(int argc, const char* const argv[], settings& o
     } catch (const po::error& e) {
         throw std::runtime_error(e.what());
     }
-    out.listen = parse_endpoint(listen, "listen");
-    out.upstream = parse_endpoint(upstream, "upstream");
-    out.unixsocketperm = parse_octal(unixsocketperm, "unixsocketperm");
-    if (!metrics_listen.empty()) out.metrics_listen = parse_endpoint(metrics_listen, "metrics-listen");
+    out.listen = parse_endpoint(texts.listen, "listen");
+    out.upstream = parse_endpoint(texts.upstream, "upstream");
+    out.unixsocketperm = parse_octal(texts.unixsocketperm, "unixsocketperm");
+    out.upstream_tls = parse_yes_no(texts.upstream_tls, "upstream-tls");
+    out.upstream_tls_verify = parse_yes_no(texts.upstream_tls_verify, "upstream-tls-verify");
+    if (!texts.metrics_listen.empty()) out.metrics_listen = parse_endpoint(texts.metrics_listen, "metrics-listen");
     validate(out);
     return parse_outcome::run;
 }

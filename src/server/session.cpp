@@ -732,7 +732,7 @@ asio::awaitable<void> session::pipe_client_to_pinned() {
     while (!stopped_) {
         if (!rx_.empty()) {
             auto [wec, written] =
-                co_await asio::async_write(pinned_->socket(), asio::buffer(rx_.readable()), as_tuple(use_awaitable));
+                co_await asio::async_write(pinned_->stream(), asio::buffer(rx_.readable()), as_tuple(use_awaitable));
             if (wec) break;
             server_stats::add(context_.stats.requests_pinned, pinned_requests_.feed(rx_.readable()));
             rx_.clear();
@@ -763,7 +763,7 @@ asio::awaitable<void> session::pipe_pinned_to_client() {
             buffer.clear();
         }
         buffer.prepare(read_chunk);
-        auto [ec, n] = co_await pinned_->socket().async_read_some(
+        auto [ec, n] = co_await pinned_->stream().async_read_some(
             asio::buffer(buffer.writable(), buffer.writable_size()), as_tuple(use_awaitable));
         if (ec) break;  // Redis closed it (QUIT, or Redis went away): so does the client's
         buffer.commit(n);

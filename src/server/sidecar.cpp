@@ -13,6 +13,7 @@
 #include "redis_sidecar/server/metrics_text.hpp"
 #include "redis_sidecar/server/session_context.hpp"
 #include "redis_sidecar/upstream/pool.hpp"
+#include "redis_sidecar/upstream/tls.hpp"
 
 namespace redis_sidecar::server {
 
@@ -21,6 +22,8 @@ local::key_classifier key_classes_of(const config::settings& s) {
     return local::key_classifier(s.blacklist_prefixes, s.lock_prefixes, s.cache_prefixes);
 }
 
+// Builds the TLS context too, once for every connection: throws, naming the option, when a file of
+// it cannot be used.
 upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     upstream::upstream_settings u;
     u.host = s.upstream.host;
@@ -31,16 +34,25 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     u.timeout = std::chrono::milliseconds(s.upstream_timeout_ms);
     u.probe_interval = std::chrono::milliseconds(s.probe_interval_ms);
     u.max_pinned = s.max_pinned;
+    if (s.upstream_tls) {
+        upstream::tls_options tls;
+        tls.ca_file = s.upstream_tls_ca_file;
+        tls.cert_file = s.upstream_tls_cert_file;
+        tls.key_file = s.upstream_tls_key_file;
+        tls.server_name = s.upstream_tls_server_name.empty() ? s.upstream.host : s.upstream_tls_server_name;
+        tls.verify = s.upstream_tls_verify;
+        u.tls = std::make_shared<upstream::tls_client>(tls);
+    }
     return u;
 }
 }  // namespace
 
 struct sidecar::worker {
-    worker(const config::settings& initial, server_stats& stats, local_service& local, recovery& serving,
-           const sidecar& owner)
+    worker(const config::settings& initial, const upstream::upstream_settings& upstream, server_stats& stats,
+           local_service& local, recovery& serving, const sidecar& owner)
         : settings(initial),
           io(1),
-          pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
+          pool(std::make_shared<upstream::pool>(io.get_executor(), upstream)),
           commits(io.get_executor(), local),
           context{pool,    settings, stats, sessions, local, serving, commits, latency,
                   [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); }} {
@@ -119,10 +131,11 @@ void schedule_background(boost::asio::steady_timer& timer, local_service& local,
 
 sidecar::sidecar(const config::settings& settings)
     : settings_(settings),
+      upstream_(upstream_settings_from(settings)),
       local_(std::make_unique<local_service>(settings)),
-      recovery_(std::make_unique<recovery>(upstream_settings_from(settings), *local_, key_classes_of(settings))) {
+      recovery_(std::make_unique<recovery>(upstream_, *local_, key_classes_of(settings))) {
     for (unsigned i = 0; i < settings.threads; ++i) {
-        auto w = std::make_unique<worker>(settings, stats_, *local_, *recovery_, *this);
+        auto w = std::make_unique<worker>(settings, upstream_, stats_, *local_, *recovery_, *this);
         if (i == 0) recovery_->attach(w->io);
         w->listeners.push_back(listener::bind_tcp(w->io, settings.listen, settings.threads > 1, w->context));
         // One loop serves the unix socket: a path cannot be shared the way a port can.
@@ -167,7 +180,7 @@ void sidecar::start_mirror_feed() {
         return !stopping_.load(std::memory_order_relaxed) && generation == mirror_generation_;
     };
     boost::asio::co_spawn(workers_[0]->io,
-                          upstream::async_follow_mirror(upstream_settings_from(settings_), std::move(options)),
+                          upstream::async_follow_mirror(upstream_, std::move(options)),
                           boost::asio::detached);
 }
 
@@ -184,6 +197,9 @@ void sidecar::reload(const config::settings& fresh) {
     config::copy_reloadable(fresh, settings_);
     spdlog::set_level(spdlog::level::from_str(settings_.log_level));
     local_->reconfigure(settings_);
+    upstream_.timeout = std::chrono::milliseconds(settings_.upstream_timeout_ms);
+    upstream_.probe_interval = std::chrono::milliseconds(settings_.probe_interval_ms);
+    upstream_.max_pinned = settings_.max_pinned;
     recovery_->reconfigure(std::chrono::milliseconds(settings_.upstream_timeout_ms),
                            std::chrono::milliseconds(settings_.probe_interval_ms), key_classes_of(settings_));
     for (auto& w : workers_)

@@ -7,8 +7,9 @@ namespace asio = boost::asio;
 
 namespace redis_sidecar::upstream {
 
-asio::awaitable<std::optional<std::string>> async_read_frame(asio::ip::tcp::socket& socket, protocol::byte_buffer& rx,
-                                                             protocol::reply_framer& framer) {
+asio::awaitable<std::optional<std::string>> async_read_frame(redis_stream& stream, protocol::byte_buffer& rx,
+                                                             protocol::reply_framer& framer,
+                                                             boost::system::error_code* failure) {
     for (;;) {
         const auto framed = framer.next(rx.readable());
         if (framed.status == protocol::frame_status::error) co_return std::nullopt;
@@ -18,9 +19,12 @@ asio::awaitable<std::optional<std::string>> async_read_frame(asio::ip::tcp::sock
             co_return frame;
         }
         rx.prepare(16 * 1024);
-        auto [ec, n] = co_await socket.async_read_some(asio::buffer(rx.writable(), rx.writable_size()),
+        auto [ec, n] = co_await stream.async_read_some(asio::buffer(rx.writable(), rx.writable_size()),
                                                        asio::as_tuple(asio::use_awaitable));
-        if (ec) co_return std::nullopt;
+        if (ec) {
+            if (failure != nullptr) *failure = ec;
+            co_return std::nullopt;
+        }
         rx.commit(n);
     }
 }

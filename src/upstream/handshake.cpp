@@ -4,6 +4,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -29,13 +30,32 @@ std::string encode_command(std::initializer_list<std::string_view> args) {
     return out;
 }
 
-// Reads one whole reply into `reply`; false on a read error or a stream that is not RESP.
-asio::awaitable<bool> read_reply(asio::ip::tcp::socket& socket, protocol::byte_buffer& rx, std::string& reply) {
+// Reads one whole reply into `reply`; false on a read error (`failure` says which) or a stream that
+// is not RESP.
+asio::awaitable<bool> read_reply(redis_stream& stream, protocol::byte_buffer& rx, std::string& reply,
+                                 boost::system::error_code& failure) {
     protocol::reply_framer framer;
-    auto frame = co_await async_read_frame(socket, rx, framer);
+    auto frame = co_await async_read_frame(stream, rx, framer, &failure);
     if (!frame) co_return false;
     reply = std::move(*frame);
     co_return true;
+}
+
+// "connection lost during AUTH", with the reason when there is one: over TLS a refused client
+// certificate shows only here (TLS 1.3 lets the client finish its handshake before the server
+// has checked the certificate).
+std::string lost_during(std::string_view what, redis_stream& stream, const boost::system::error_code& failure) {
+    std::string message = "connection lost during " + std::string(what);
+    if (failure) message += ": " + stream.error_message(failure);
+    return message;
+}
+
+// A handshake cut off by the transport may be a passing failure; any other failure is TLS's
+// verdict (certificate refused, protocol mismatch), which retrying as fast will not change.
+failure_kind tls_failure_kind(const boost::system::error_code& ec) {
+    return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::ssl::error::stream_truncated
+               ? failure_kind::lost
+               : failure_kind::error;
 }
 
 std::string parse_version(std::string_view info) {
@@ -51,7 +71,7 @@ std::string first_line(std::string_view reply) {
     return std::string(reply.substr(0, reply.find('\r')));
 }
 
-asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, const upstream_settings& settings,
+asio::awaitable<open_result> connect_and_prepare(redis_stream& stream, const upstream_settings& settings,
                                                  protocol::byte_buffer& rx, std::string client_name) {
     open_result result;
     auto executor = co_await asio::this_coro::executor;
@@ -63,13 +83,23 @@ asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, 
         result.error = "cannot resolve " + settings.host + ": " + rec.message();
         co_return result;
     }
-    auto [cec, endpoint] = co_await asio::async_connect(socket, endpoints, as_tuple(use_awaitable));
+    auto [cec, endpoint] = co_await asio::async_connect(stream.socket(), endpoints, as_tuple(use_awaitable));
     if (cec) {
         result.kind = cec == asio::error::connection_refused ? failure_kind::refused : failure_kind::lost;
         result.error = "connect: " + cec.message();
         co_return result;
     }
-    socket.set_option(asio::ip::tcp::no_delay(true));
+    stream.socket().set_option(asio::ip::tcp::no_delay(true));
+    if (stream.tls()) {
+        // Within the same deadline as the rest: a Redis that accepts but never finishes the
+        // handshake is as down as one that never answers INFO.
+        auto [hec] = co_await stream.async_handshake(as_tuple(use_awaitable));
+        if (hec) {
+            result.kind = tls_failure_kind(hec);
+            result.error = "TLS handshake: " + stream.error_message(hec);
+            co_return result;
+        }
+    }
     std::string request;
     if (!settings.password.empty()) {
         request += settings.user.empty() ? encode_command({"AUTH", settings.password})
@@ -77,17 +107,18 @@ asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, 
     }
     request += encode_command({"INFO", "server"});
     if (!client_name.empty()) request += encode_command({"CLIENT", "SETNAME", client_name});
-    auto [wec, written] = co_await asio::async_write(socket, asio::buffer(request), as_tuple(use_awaitable));
+    auto [wec, written] = co_await asio::async_write(stream, asio::buffer(request), as_tuple(use_awaitable));
     if (wec) {
         result.kind = failure_kind::lost;
-        result.error = "write: " + wec.message();
+        result.error = "write: " + stream.error_message(wec);
         co_return result;
     }
     std::string reply;
+    boost::system::error_code failure;
     if (!settings.password.empty()) {
-        if (!co_await read_reply(socket, rx, reply)) {
+        if (!co_await read_reply(stream, rx, reply, failure)) {
             result.kind = failure_kind::lost;
-            result.error = "connection lost during AUTH";
+            result.error = lost_during("AUTH", stream, failure);
             co_return result;
         }
         if (reply[0] == '-') {
@@ -95,8 +126,8 @@ asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, 
             co_return result;
         }
     }
-    if (!co_await read_reply(socket, rx, reply)) {
-        result.error = "connection lost during INFO";
+    if (!co_await read_reply(stream, rx, reply, failure)) {
+        result.error = lost_during("INFO", stream, failure);
         co_return result;
     }
     if (reply[0] != '$') {
@@ -105,9 +136,9 @@ asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, 
     }
     result.redis_version = parse_version(reply);
     if (!client_name.empty()) {
-        if (!co_await read_reply(socket, rx, reply)) {
+        if (!co_await read_reply(stream, rx, reply, failure)) {
             result.kind = failure_kind::lost;
-            result.error = "connection lost during CLIENT SETNAME";
+            result.error = lost_during("CLIENT SETNAME", stream, failure);
             co_return result;
         }
     }
@@ -116,14 +147,14 @@ asio::awaitable<open_result> connect_and_prepare(asio::ip::tcp::socket& socket, 
 
 }  // namespace
 
-asio::awaitable<open_result> async_open(asio::ip::tcp::socket& socket, const upstream_settings& settings,
+asio::awaitable<open_result> async_open(redis_stream& stream, const upstream_settings& settings,
                                         protocol::byte_buffer& rx, std::string_view client_name) {
     asio::steady_timer deadline(co_await asio::this_coro::executor, settings.timeout);
-    auto outcome = co_await (connect_and_prepare(socket, settings, rx, std::string(client_name)) ||
+    auto outcome = co_await (connect_and_prepare(stream, settings, rx, std::string(client_name)) ||
                              deadline.async_wait(as_tuple(use_awaitable)));
     if (outcome.index() == 0) co_return std::get<0>(std::move(outcome));
     boost::system::error_code ignored;
-    socket.close(ignored);
+    stream.socket().close(ignored);
     open_result timed_out;
     timed_out.kind = failure_kind::timeout;
     timed_out.error = "no answer from Redis within " + std::to_string(settings.timeout.count()) + " ms";

@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,6 +17,7 @@
 #include "redis_sidecar/protocol/reply_writer.hpp"
 #include "redis_sidecar/upstream/frame_reader.hpp"
 #include "redis_sidecar/upstream/handshake.hpp"
+#include "redis_sidecar/upstream/redis_stream.hpp"
 
 namespace asio = boost::asio;
 using asio::as_tuple;
@@ -64,8 +64,8 @@ frame_items items_of(std::string_view frame) {
 
 class feed {
 public:
-    feed(asio::ip::tcp::socket& socket, protocol::byte_buffer& rx, const mirror_feed_options& options)
-        : socket_(socket), rx_(rx), options_(options) {}
+    feed(redis_stream& stream, protocol::byte_buffer& rx, const mirror_feed_options& options)
+        : stream_(stream), rx_(rx), options_(options) {}
 
     asio::awaitable<bool> enable_tracking() {
         std::string commands;
@@ -177,14 +177,14 @@ private:
         }
     }
 
-    asio::awaitable<std::optional<std::string>> next_frame() { return async_read_frame(socket_, rx_, framer_); }
+    asio::awaitable<std::optional<std::string>> next_frame() { return async_read_frame(stream_, rx_, framer_); }
 
     asio::awaitable<bool> send(const std::string& commands) {
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(commands), as_tuple(use_awaitable));
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(commands), as_tuple(use_awaitable));
         co_return !ec;
     }
 
-    asio::ip::tcp::socket& socket_;
+    redis_stream& stream_;
     protocol::byte_buffer& rx_;
     const mirror_feed_options& options_;
     protocol::reply_framer framer_;
@@ -199,11 +199,11 @@ asio::awaitable<void> async_follow_mirror(upstream_settings settings, mirror_fee
     asio::steady_timer pause(co_await asio::this_coro::executor);
     bool announced = false;
     while (options.running()) {
-        asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
+        redis_stream stream(co_await asio::this_coro::executor, settings.tls);
         protocol::byte_buffer rx(16 * 1024);
-        const open_result opened = co_await async_open(socket, settings, rx);
+        const open_result opened = co_await async_open(stream, settings, rx);
         if (opened.error.empty()) {
-            feed f(socket, rx, options);
+            feed f(stream, rx, options);
             const bool tracking = co_await f.enable_tracking();
             if (!tracking) spdlog::debug("mirror: CLIENT TRACKING was refused");
             if (tracking && co_await f.warm_up()) {

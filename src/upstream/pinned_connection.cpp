@@ -8,12 +8,12 @@ std::unique_ptr<pinned_connection> pinned_connection::try_create(std::shared_ptr
 }
 
 pinned_connection::pinned_connection(std::shared_ptr<pool> owner)
-    : owner_(std::move(owner)), socket_(owner_->executor()) {}
+    : owner_(std::move(owner)), stream_(owner_->executor(), owner_->settings().tls) {}
 
 pinned_connection::~pinned_connection() { owner_->release_pinned(); }
 
 boost::asio::awaitable<open_result> pinned_connection::async_open(std::string_view client_name) {
-    return upstream::async_open(socket_, owner_->settings(), rx_, client_name);
+    return upstream::async_open(stream_, owner_->settings(), rx_, client_name);
 }
 
 }  // namespace redis_sidecar::upstream

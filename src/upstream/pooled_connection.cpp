@@ -42,9 +42,10 @@ pooled_connection::pooled_connection(asio::any_io_executor executor, const upstr
     : executor_(executor),
       settings_(settings),
       observer_(observer),
-      socket_(executor),
+      stream_(executor, settings.tls),
       retry_timer_(executor),
       timeout_timer_(executor),
+      write_done_(executor),
       rx_(rx_capacity) {}
 
 void pooled_connection::start() {
@@ -59,7 +60,7 @@ void pooled_connection::stop() {
         fail("the sidecar is shutting down", failure_kind::lost);
     } else {
         boost::system::error_code ignored;
-        socket_.close(ignored);
+        stream_.socket().close(ignored);
     }
 }
 
@@ -69,14 +70,20 @@ asio::awaitable<void> pooled_connection::run() {
     const auto max_backoff = settings_.probe_interval * max_backoff_factor;
     auto backoff = settings_.probe_interval;
     while (!stopped_) {
-        socket_ = asio::ip::tcp::socket(executor_);
+        // A write of the failed connection may still be completing (its socket is closed, its
+        // handler not run yet); a TLS stream's state must outlive it.
+        while (write_in_flight_) {
+            write_done_.expires_at(std::chrono::steady_clock::time_point::max());
+            co_await write_done_.async_wait(as_tuple(use_awaitable));
+        }
+        stream_.reset();
         rx_.clear();
         framer_.reset();
-        const open_result opened = co_await async_open(socket_, settings_, rx_);
+        const open_result opened = co_await async_open(stream_, settings_, rx_);
         if (stopped_) break;
         if (!opened.error.empty()) {
             boost::system::error_code ignored;
-            socket_.close(ignored);
+            stream_.socket().close(ignored);
             observer_.on_connection_failed(opened.error, opened.kind, false);
             retry_timer_.expires_after(backoff);
             co_await retry_timer_.async_wait(as_tuple(use_awaitable));
@@ -102,11 +109,12 @@ asio::awaitable<void> pooled_connection::read_replies() {
     const unsigned generation = generation_;
     for (;;) {
         rx_.prepare(16 * 1024);
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
+        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
                                                         as_tuple(use_awaitable));
         if (generation != generation_) co_return;  // failed meanwhile (timeout, write error, stop)
         if (ec) {
-            fail(ec == asio::error::eof ? "Redis closed the connection" : "read: " + ec.message(), failure_kind::lost);
+            fail(ec == asio::error::eof ? "Redis closed the connection" : "read: " + stream_.error_message(ec),
+                 failure_kind::lost);
             co_return;
         }
         rx_.commit(n);
@@ -191,14 +199,17 @@ void pooled_connection::schedule_flush() {
 void pooled_connection::flush() {
     if (writing_ || outgoing_.empty() || !ready_) return;
     writing_ = true;
+    write_in_flight_ = true;
     std::swap(outgoing_, writing_buffer_);
-    asio::async_write(socket_, asio::buffer(writing_buffer_),
+    asio::async_write(stream_, asio::buffer(writing_buffer_),
                       [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
+                          self->write_in_flight_ = false;
+                          self->write_done_.cancel();
                           if (generation != self->generation_) return;
                           self->writing_ = false;
                           self->writing_buffer_.clear();
                           if (ec) {
-                              self->fail("write: " + ec.message(), failure_kind::lost);
+                              self->fail("write: " + self->stream_.error_message(ec), failure_kind::lost);
                               return;
                           }
                           self->flush();
@@ -213,7 +224,7 @@ void pooled_connection::fail(const std::string& reason, failure_kind kind) {
     writing_ = false;
     outgoing_.clear();
     boost::system::error_code ignored;
-    socket_.close(ignored);
+    stream_.socket().close(ignored);
     timeout_timer_.cancel();
     std::deque<pending_request> failed;
     failed.swap(pending_);

@@ -2,7 +2,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -17,6 +16,7 @@
 #include "redis_sidecar/protocol/reply_writer.hpp"
 #include "redis_sidecar/upstream/frame_reader.hpp"
 #include "redis_sidecar/upstream/handshake.hpp"
+#include "redis_sidecar/upstream/redis_stream.hpp"
 
 namespace asio = boost::asio;
 using asio::as_tuple;
@@ -32,8 +32,8 @@ void encode(std::string& out, std::initializer_list<std::string_view> args) { pr
 // One pipelined round trip on a connection of its own: the commands, then exactly `count` replies.
 class pipeline {
 public:
-    pipeline(asio::ip::tcp::socket& socket, protocol::byte_buffer& rx, std::chrono::milliseconds timeout)
-        : socket_(socket), rx_(rx), timeout_(timeout) {}
+    pipeline(redis_stream& stream, protocol::byte_buffer& rx, std::chrono::milliseconds timeout)
+        : stream_(stream), rx_(rx), timeout_(timeout) {}
 
     /// The replies, or nothing when the connection failed or Redis took longer than the timeout.
     asio::awaitable<std::optional<std::vector<std::string>>> round(const std::string& commands, std::size_t count) {
@@ -45,19 +45,19 @@ public:
 
 private:
     asio::awaitable<std::optional<std::vector<std::string>>> exchange(const std::string& commands, std::size_t count) {
-        auto [wec, written] = co_await asio::async_write(socket_, asio::buffer(commands), as_tuple(use_awaitable));
+        auto [wec, written] = co_await asio::async_write(stream_, asio::buffer(commands), as_tuple(use_awaitable));
         if (wec) co_return std::nullopt;
         std::vector<std::string> replies;
         protocol::reply_framer framer;
         while (replies.size() < count) {
-            auto frame = co_await async_read_frame(socket_, rx_, framer);
+            auto frame = co_await async_read_frame(stream_, rx_, framer);
             if (!frame) co_return std::nullopt;
             replies.push_back(std::move(*frame));
         }
         co_return replies;
     }
 
-    asio::ip::tcp::socket& socket_;
+    redis_stream& stream_;
     protocol::byte_buffer& rx_;
     std::chrono::milliseconds timeout_;
 };
@@ -74,9 +74,9 @@ asio::awaitable<void> pace(std::chrono::steady_clock::time_point start, std::uin
 
 class reconciliation {
 public:
-    reconciliation(asio::ip::tcp::socket& socket, protocol::byte_buffer& rx, const upstream_settings& settings,
+    reconciliation(redis_stream& stream, protocol::byte_buffer& rx, const upstream_settings& settings,
                    const reconciler_options& options)
-        : pipeline_(socket, rx, std::max(settings.timeout * 4, std::chrono::milliseconds(2000))), options_(options) {}
+        : pipeline_(stream, rx, std::max(settings.timeout * 4, std::chrono::milliseconds(2000))), options_(options) {}
 
     asio::awaitable<bool> write_blacklist(const std::vector<reconciliation_work::entry>& entries) {
         // SET k v PXAT t: the absolute expiry keeps the TTL the token had, however long the outage.
@@ -243,11 +243,11 @@ private:
 asio::awaitable<reconciliation_report> async_reconcile(const upstream_settings& settings,
                                                        const reconciliation_work& work,
                                                        const reconciler_options& options) {
-    asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
+    redis_stream stream(co_await asio::this_coro::executor, settings.tls);
     protocol::byte_buffer rx(16 * 1024);
-    const open_result opened = co_await async_open(socket, settings, rx);
+    const open_result opened = co_await async_open(stream, settings, rx);
     if (!opened.error.empty()) co_return reconciliation_report{opened.error};
-    reconciliation run(socket, rx, settings, options);
+    reconciliation run(stream, rx, settings, options);
     // In the order of DESIGN.md; each step only once the one before succeeded.
     bool ok = co_await run.write_blacklist(work.blacklist);
     if (ok) ok = co_await run.delete_keys(work.cache_keys);

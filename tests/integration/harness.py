@@ -1,7 +1,8 @@
 """Integration test harness: a real redis-server and the sidecar, each on a free port.
 
 Every test gets a throw-away `redis-server` (``--save '' --appendonly no``) in a temp dir and the
-sidecar binary (``$REDIS_SIDECAR_BIN``) pointed at it. With ``INTEGRATION_DIRECT=1`` the clients
+sidecar binary (``$REDIS_SIDECAR_BIN``) pointed at it. A Redis given a `RedisTls` serves TLS only
+(its plaintext port is 0), and the harness's own clients to it speak TLS too. With ``INTEGRATION_DIRECT=1`` the clients
 talk straight to Redis instead, which validates the tests themselves without the binary.
 
 Everything is bounded in time: every socket has a timeout, every wait has a deadline, and every
@@ -17,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -150,15 +152,22 @@ def encode(*args):
 
 
 class RawClient:
-    """A plain socket to the sidecar (or Redis) with a timeout on every read and write.
+    """A socket to the sidecar (or Redis) with a timeout on every read and write; TLS when an
+    `ssl_context` is given.
 
     `send` writes raw bytes; `read_reply` parses one RESP2/RESP3 reply into Python values
     (bytes, int, None, list, dict, ReplyError); `read_raw_reply` returns that reply's bytes.
     """
 
-    def __init__(self, port, host="127.0.0.1", timeout=REPLY_TIMEOUT):
+    def __init__(self, port, host="127.0.0.1", timeout=REPLY_TIMEOUT, ssl_context=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ssl_context is not None:
+            try:
+                self.sock = ssl_context.wrap_socket(self.sock, server_hostname=host)
+            except BaseException:
+                self.sock.close()
+                raise
         self.timeout = timeout
         self.buf = bytearray()
         self.pos = 0
@@ -323,13 +332,13 @@ def ping_ok(port, timeout=1.0):
         return False
 
 
-def _answers(port):
+def _answers(port, ssl_context=None):
     """True once something on `port` answers PING (+PONG, or -NOAUTH from a Redis with a password)."""
     try:
-        with RawClient(port, timeout=0.5) as c:
+        with RawClient(port, timeout=0.5, ssl_context=ssl_context) as c:
             r = c.call("PING")
             return r == b"PONG" or (isinstance(r, ReplyError) and r.message.startswith("NOAUTH"))
-    except (OSError, ConnectionClosed, AssertionError):
+    except (OSError, ConnectionClosed, AssertionError):  # ssl.SSLError is an OSError
         return False
 
 
@@ -337,20 +346,52 @@ def _answers(port):
 # Processes.
 
 
-class RedisServer:
-    """A redis-server on a free port in `workdir`, with helpers to stop, kill, pause, restart."""
+class RedisTls:
+    """TLS for a test Redis: its certificate and key, the CA it trusts for client certificates
+    (`tls-auth-clients`: yes, optional or no), and the files the test's own clients use."""
 
-    def __init__(self, workdir, port=None, extra_args=()):
+    def __init__(self, ca_file, cert_file, key_file, client_cert_file=None, client_key_file=None,
+                 auth_clients="yes"):
+        self.ca_file = ca_file
+        self.cert_file = cert_file
+        self.key_file = key_file
+        self.client_cert_file = client_cert_file
+        self.client_key_file = client_key_file
+        self.auth_clients = auth_clients
+
+    def redis_args(self, port):
+        """redis-server arguments: TLS on `port`, no plaintext port at all."""
+        return ["--port", "0", "--tls-port", str(port), "--tls-cert-file", self.cert_file,
+                "--tls-key-file", self.key_file, "--tls-ca-cert-file", self.ca_file,
+                "--tls-auth-clients", self.auth_clients]
+
+    def client_context(self):
+        """An ssl.SSLContext that verifies Redis and presents the client certificate, if any."""
+        context = ssl.create_default_context(cafile=self.ca_file)
+        if self.client_cert_file:
+            context.load_cert_chain(self.client_cert_file, self.client_key_file)
+        return context
+
+
+class RedisServer:
+    """A redis-server on a free port in `workdir`, with helpers to stop, kill, pause, restart.
+    With `tls` (a RedisTls) that port speaks TLS only."""
+
+    def __init__(self, workdir, port=None, extra_args=(), tls=None):
         self.workdir = workdir
         self.port = port or free_port()
         self.extra_args = list(extra_args)
+        self.tls = tls
+        # What the harness's own clients of this Redis wrap their sockets with (None: plain TCP).
+        self.ssl_context = tls.client_context() if tls else None
         self.proc = None
         self.log = os.path.join(workdir, "redis-%d.log" % self.port)
 
     def start(self):
         exe = shutil.which("redis-server") or "/usr/bin/redis-server"
+        port_args = self.tls.redis_args(self.port) if self.tls else ["--port", str(self.port)]
         args = [
-            exe, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.workdir,
+            exe] + port_args + ["--bind", "127.0.0.1", "--dir", self.workdir,
             "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", self.log,
             "--protected-mode", "no", "--maxclients", "4096",
         ] + self.extra_args
@@ -361,7 +402,7 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("redis-server exited with %s:\n%s" % (self.proc.returncode, tail(self.log)))
-            if _answers(self.port):
+            if _answers(self.port, self.ssl_context):
                 return self
             time.sleep(0.02)
         self.kill()
@@ -485,17 +526,19 @@ class Env:
     Redis itself, for checks that must bypass the sidecar.
     """
 
-    def __init__(self, sidecar_args=(), redis_args=()):
+    def __init__(self, sidecar_args=(), redis_args=(), redis_tls=None):
         self.tmp = tempfile.mkdtemp(prefix="sidecar-it-")
-        self.redis = RedisServer(self.tmp, extra_args=redis_args)
+        self.redis = RedisServer(self.tmp, extra_args=redis_args, tls=redis_tls)
         self.sidecar = None
         self.sidecar_args = sidecar_args
 
-    def start(self):
+    def start(self, wait_upstream=True):
+        """Starts Redis and the sidecar; with `wait_upstream` (the default) waits for mode:up."""
         try:
             self.redis.start()
             if not DIRECT:
-                self.sidecar = Sidecar(self.tmp, self.redis.port, self.sidecar_args).start(wait_upstream=True)
+                self.sidecar = Sidecar(self.tmp, self.redis.port, self.sidecar_args).start(
+                    wait_upstream=wait_upstream)
         except BaseException:
             self.stop()
             raise
@@ -513,8 +556,8 @@ class Env:
         return RawClient(self.port, timeout=timeout)
 
     def redis_client(self, timeout=REPLY_TIMEOUT):
-        """A raw client straight to Redis, bypassing the sidecar."""
-        return RawClient(self.redis_port, timeout=timeout)
+        """A raw client straight to Redis, bypassing the sidecar (over TLS when Redis has it)."""
+        return RawClient(self.redis_port, timeout=timeout, ssl_context=self.redis.ssl_context)
 
     def redis_call(self, *args, timeout=REPLY_TIMEOUT):
         """One command straight to Redis on a connection of its own (closed afterwards)."""
@@ -566,10 +609,11 @@ class SidecarTestCase(_LogOnFailure, unittest.TestCase):
     env = None
     sidecar_args = ()
     redis_args = ()
+    redis_tls = None  # a RedisTls: Redis speaks TLS only
 
     @classmethod
     def setUpClass(cls):
-        cls.env = Env(cls.sidecar_args, cls.redis_args)
+        cls.env = Env(cls.sidecar_args, cls.redis_args, cls.redis_tls)
         cls.addClassCleanup(cls.env.stop)
         cls.env.start()
 
@@ -601,9 +645,10 @@ class FreshEnvTestCase(_LogOnFailure, unittest.TestCase):
 
     sidecar_args = ()
     redis_args = ()
+    redis_tls = None  # a RedisTls: Redis speaks TLS only
 
     def setUp(self):
-        self.env = Env(self.sidecar_args, self.redis_args)
+        self.env = Env(self.sidecar_args, self.redis_args, self.redis_tls)
         self.addCleanup(self.env.stop)
         self.env.start()
         self._clients = []

@@ -14,10 +14,16 @@ from harness import (REPO, ConnectionClosed, Env, RawClient, ReplyError, Sidecar
                      free_port, ping_ok, run_cmd, sidecar_binary, sidecar_only, wait_for)
 
 OPTIONS = ["--config", "--listen", "--unixsocket", "--unixsocketperm", "--upstream", "--upstream-connections",
-           "--upstream-timeout", "--upstream-user", "--upstream-password-file", "--max-pinned",
+           "--upstream-timeout", "--upstream-user", "--upstream-password-file", "--upstream-tls",
+           "--upstream-tls-ca-file", "--upstream-tls-cert-file", "--upstream-tls-key-file",
+           "--upstream-tls-server-name", "--upstream-tls-verify", "--max-pinned",
            "--max-inflight", "--maxclients", "--threads", "--log-level", "--data-dir", "--help", "--version"]
 
 SHIPPED_CONF = os.path.join(REPO, "conf", "redis-sidecar.conf")
+# Options of the shipped file whose example values name files that must exist, or need
+# `upstream-tls yes`: the uncommented-file test leaves them out.
+NOT_UNCOMMENTED = ("upstream-password-file", "upstream-user", "upstream-tls-ca-file", "upstream-tls-cert-file",
+                   "upstream-tls-key-file", "upstream-tls-server-name")
 
 
 @sidecar_only("tests the sidecar binary")
@@ -111,17 +117,19 @@ class ConfigFileTest(unittest.TestCase):
 
     def test_shipped_config_uncommented_parses(self):
         # Every `# name = value` line of the shipped file, uncommented, must be a valid option.
-        # The password file must exist to be read, so it stays out; flags override the rest.
+        # Files must exist to be read, so NOT_UNCOMMENTED stays out; flags override the rest.
         lines = []
+        names = set()
         with open(SHIPPED_CONF) as f:
             for line in f:
                 m = re.match(r"^#\s*([a-z][a-z0-9-]*)\s*=\s*(\S.*)?$", line.strip())
-                if m and m.group(1) not in ("upstream-password-file", "upstream-user"):
+                if m:
+                    names.add(m.group(1))
+                if m and m.group(1) not in NOT_UNCOMMENTED:
                     lines.append("%s = %s" % (m.group(1), m.group(2) or ""))
-        names = {ln.split(" = ")[0] for ln in lines}
         for opt in OPTIONS:
             name = opt[2:]
-            if name not in ("config", "help", "version", "upstream-password-file", "upstream-user"):
+            if name not in ("config", "help", "version"):
                 self.assertIn(name, names, "conf/redis-sidecar.conf has no '# %s = ...' line" % name)
         port = free_port()
         conf = os.path.join(self.env.tmp, "uncommented.conf")

@@ -38,6 +38,21 @@ struct settings {
     std::string upstream_password_file;
     /// The password read from upstream_password_file (never taken from argv).
     std::string upstream_password;
+    /// upstream-tls: every connection to Redis goes over TLS (config text: yes or no).
+    bool upstream_tls = false;
+    /// upstream-tls-ca-file: PEM CA bundle Redis's certificate must chain to (empty: the system's
+    /// default CA paths).
+    std::string upstream_tls_ca_file;
+    /// upstream-tls-cert-file: PEM client certificate, for Redis's `tls-auth-clients yes` (with
+    /// upstream_tls_key_file; both or neither).
+    std::string upstream_tls_cert_file;
+    /// upstream-tls-key-file: PEM private key of upstream_tls_cert_file.
+    std::string upstream_tls_key_file;
+    /// upstream-tls-server-name: the name Redis's certificate must carry, also sent as SNI (empty:
+    /// the host of `upstream`).
+    std::string upstream_tls_server_name;
+    /// upstream-tls-verify: verify Redis's certificate chain and name (yes or no; no logs a warning).
+    bool upstream_tls_verify = true;
     /// max-pinned: dedicated upstream connections for stateful clients (per thread).
     unsigned max_pinned = 1000;
     /// max-inflight: requests a client may have waiting for replies before reading from it pauses.

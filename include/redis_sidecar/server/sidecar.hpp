@@ -16,12 +16,14 @@
 #include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
 #include "redis_sidecar/upstream/mirror_feed.hpp"
+#include "redis_sidecar/upstream/upstream_settings.hpp"
 
 namespace redis_sidecar::server {
 
 class sidecar {
 public:
-    /// Binds every listener; throws std::runtime_error when one cannot be bound.
+    /// Binds every listener and loads the upstream TLS files; throws std::runtime_error when a
+    /// listener cannot be bound or a TLS file cannot be used.
     explicit sidecar(const config::settings& settings);
 
     /// SIGHUP with the configuration read again: applies what can change in a running sidecar
@@ -63,6 +65,9 @@ private:
     void start_mirror_feed();
     metrics::http_response health() const;
     config::settings settings_;  // as running; changed by reload on the main loop's thread
+    /// What every upstream connection needs (the TLS context included), built once; reload
+    /// updates its timeouts.
+    upstream::upstream_settings upstream_;
     server_stats stats_;
     std::unique_ptr<local_service> local_;
     std::unique_ptr<recovery> recovery_;

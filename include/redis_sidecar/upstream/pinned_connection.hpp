@@ -9,6 +9,7 @@
 #include "redis_sidecar/protocol/byte_buffer.hpp"
 #include "redis_sidecar/upstream/handshake.hpp"
 #include "redis_sidecar/upstream/pool.hpp"
+#include "redis_sidecar/upstream/redis_stream.hpp"
 
 namespace redis_sidecar::upstream {
 
@@ -24,14 +25,17 @@ public:
     /// Redis sent after the handshake stay in `leftover()`.
     boost::asio::awaitable<open_result> async_open(std::string_view client_name);
 
-    boost::asio::ip::tcp::socket& socket() { return socket_; }
+    /// The connection's bytes, over TLS when configured: read and write through this.
+    redis_stream& stream() { return stream_; }
+    /// The TCP socket underneath, for shutdown and close.
+    boost::asio::ip::tcp::socket& socket() { return stream_.socket(); }
     protocol::byte_buffer& leftover() { return rx_; }
 
 private:
     explicit pinned_connection(std::shared_ptr<pool> owner);
 
     std::shared_ptr<pool> owner_;
-    boost::asio::ip::tcp::socket socket_;
+    redis_stream stream_;
     protocol::byte_buffer rx_{4096};
 };
 

@@ -5,7 +5,6 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
@@ -15,6 +14,7 @@
 #include "redis_sidecar/protocol/byte_buffer.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
 #include "redis_sidecar/upstream/handshake.hpp"
+#include "redis_sidecar/upstream/redis_stream.hpp"
 #include "redis_sidecar/upstream/reply_sink.hpp"
 #include "redis_sidecar/upstream/upstream_settings.hpp"
 
@@ -70,14 +70,16 @@ private:
     boost::asio::any_io_executor executor_;
     const upstream_settings& settings_;
     connection_observer& observer_;
-    boost::asio::ip::tcp::socket socket_;
+    redis_stream stream_;
     boost::asio::steady_timer retry_timer_;
     boost::asio::steady_timer timeout_timer_;
+    boost::asio::steady_timer write_done_;  // cancelled when a write completes (see run)
 
     bool ready_ = false;
     bool stopped_ = false;
     bool flush_scheduled_ = false;
     bool writing_ = false;
+    bool write_in_flight_ = false;  // an async_write has not completed yet, even a stale one
     bool head_partially_delivered_ = false;
     unsigned generation_ = 0;  // bumps on every failure, so stale completions are ignored
     failure_kind last_failure_ = failure_kind::error;

@@ -3,9 +3,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace redis_sidecar::upstream {
+
+class tls_client;
 
 struct upstream_settings {
     /// Redis's address.
@@ -24,6 +27,9 @@ struct upstream_settings {
     std::chrono::milliseconds probe_interval{250};
     /// Dedicated connections for stateful clients.
     unsigned max_pinned = 1000;
+    /// Every connection to Redis goes over TLS with this set-up when set (built once at start-up,
+    /// shared read-only by every connection on every thread); plain TCP when null.
+    std::shared_ptr<tls_client> tls;
 };
 
 }  // namespace redis_sidecar::upstream

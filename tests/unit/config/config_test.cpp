@@ -87,3 +87,32 @@ TEST(config, every_option_a_reload_applies_is_copied) {
     EXPECT_TRUE(plan_reload(copy, fresh).applied.empty());
     EXPECT_TRUE(plan_reload(copy, fresh).need_restart.empty());
 }
+
+TEST(config, upstream_tls_is_off_by_default_and_verifies_when_on) {
+    const settings off = parse({});
+    EXPECT_FALSE(off.upstream_tls);
+    EXPECT_TRUE(off.upstream_tls_verify);
+    const settings on = parse({"--upstream-tls", "yes", "--upstream-tls-server-name", "redis.internal"});
+    EXPECT_TRUE(on.upstream_tls);
+    EXPECT_TRUE(on.upstream_tls_verify);
+    EXPECT_EQ(on.upstream_tls_server_name, "redis.internal");
+    EXPECT_FALSE(parse({"--upstream-tls", "yes", "--upstream-tls-verify", "no"}).upstream_tls_verify);
+}
+
+TEST(config, upstream_tls_mistakes_name_their_option) {
+    EXPECT_NE(error_of({"--upstream-tls", "true"}).find("'upstream-tls'"), std::string::npos);
+    EXPECT_NE(error_of({"--upstream-tls", "yes", "--upstream-tls-verify", "off"}).find("'upstream-tls-verify'"),
+              std::string::npos);
+    // Files or a name given while TLS is off would be ignored: the plaintext would go unnoticed.
+    EXPECT_NE(error_of({"--upstream-tls-server-name", "r"}).find("'upstream-tls-server-name'"), std::string::npos);
+    EXPECT_NE(error_of({"--upstream-tls", "yes", "--upstream-tls-ca-file", "/nonexistent/ca.pem"})
+                  .find("'upstream-tls-ca-file'"),
+              std::string::npos);
+    // A client certificate needs both halves.
+    EXPECT_NE(error_of({"--upstream-tls", "yes", "--upstream-tls-cert-file", "/nonexistent/c.pem"})
+                  .find("'upstream-tls-key-file'"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--upstream-tls", "yes", "--upstream-tls-key-file", "/nonexistent/k.pem"})
+                  .find("'upstream-tls-cert-file'"),
+              std::string::npos);
+}
