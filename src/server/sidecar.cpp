@@ -36,7 +36,8 @@ struct sidecar::worker {
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream_settings_from(settings))),
           commits(io.get_executor(), local),
           context{pool,    settings, stats, sessions, local, serving, commits,
-                  [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); }} {
+                  [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); },
+                  owner.password_} {
         pool->set_on_down([this, &serving] {
             serving.on_upstream_down();
             // A pinned connection has no request timeout of its own (BLPOP 0 may wait for ever),
@@ -50,6 +51,7 @@ struct sidecar::worker {
     void stop() {
         stopped = true;
         background_timer.cancel();
+        client_sweep_timer.cancel();
         for (auto& l : listeners) l->stop();
         sessions.stop_all();
         pool->stop();
@@ -63,6 +65,7 @@ struct sidecar::worker {
     std::vector<std::shared_ptr<listener>> listeners;
     boost::asio::steady_timer background_timer{io};
     bool stopped = false;  // on this worker's thread only
+    boost::asio::steady_timer client_sweep_timer{io};
 };
 
 namespace {
@@ -77,6 +80,16 @@ void schedule_background(boost::asio::steady_timer& timer, local_service& local,
         if (ec || stopped) return;
         local.background_cycle();
         schedule_background(timer, local, stopped);
+    });
+}
+// Idle clients (timeout) and soft output limits are checked once a second, as Redis's clientsCron
+// does: no timer per client, nothing per read but a timestamp. `stopped`: see schedule_background.
+void schedule_client_sweep(boost::asio::steady_timer& timer, session_registry& sessions, const bool& stopped) {
+    timer.expires_after(std::chrono::seconds(1));
+    timer.async_wait([&timer, &sessions, &stopped](boost::system::error_code ec) {
+        if (ec || stopped) return;
+        sessions.sweep();
+        schedule_client_sweep(timer, sessions, stopped);
     });
 }
 }  // namespace
@@ -107,6 +120,8 @@ void sidecar::run() {
         for (auto& l : w->listeners) l->start();
     }
     schedule_background(workers_[0]->background_timer, *local_, workers_[0]->stopped);
+    if (settings_.timeout != 0 || settings_.client_output_buffer_limit.soft_bytes != 0)
+        for (auto& w : workers_) schedule_client_sweep(w->client_sweep_timer, w->sessions, w->stopped);
     start_mirror_feed();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([w = workers_[i].get()] { w->io.run(); });
@@ -175,6 +190,10 @@ std::string sidecar::info_section() const {
     f.requests_local = server_stats::get(stats_.requests_local);
     f.requests_failed = server_stats::get(stats_.requests_failed);
     f.protocol_errors = server_stats::get(stats_.protocol_errors);
+    f.auth_failures = server_stats::get(stats_.auth_failures);
+    f.query_buffer_limit_disconnections = server_stats::get(stats_.query_buffer_limit_disconnections);
+    f.output_buffer_limit_disconnections = server_stats::get(stats_.output_buffer_limit_disconnections);
+    f.idle_timeout_disconnections = server_stats::get(stats_.idle_timeout_disconnections);
     return format_sidecar_section(f) + recovery_->info_lines() + local_->info_lines();
 }
 

@@ -315,12 +315,28 @@ def wait_for(predicate, timeout, interval=0.05, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s (last error: %r)" % (timeout, what, last_exc))
 
 
-def ping_ok(port, timeout=1.0):
+def ping_ok(port, timeout=1.0, password=None):
+    """True when `port` answers PING with PONG (after AUTH `password`, when given)."""
     try:
         with RawClient(port, timeout=timeout) as c:
+            if password is not None and c.call("AUTH", password) != b"OK":
+                return False
             return c.call("PING") == b"PONG"
     except (OSError, ConnectionClosed, AssertionError):
         return False
+
+
+def password_in(args):
+    """The client password that Redis or sidecar arguments set (`--requirepass PW`, or the sidecar's
+    `--requirepass-file FILE`), or None. The harness authenticates with it for its own checks."""
+    args = list(args)
+    for i, a in enumerate(args[:-1]):
+        if a == "--requirepass" and args[i + 1] != "":
+            return args[i + 1]
+        if a == "--requirepass-file":
+            with open(args[i + 1], "rb") as f:
+                return f.readline().rstrip(b"\r\n").decode()
+    return None
 
 
 def _answers(port):
@@ -344,6 +360,7 @@ class RedisServer:
         self.workdir = workdir
         self.port = port or free_port()
         self.extra_args = list(extra_args)
+        self.password = password_in(self.extra_args)  # requirepass: AUTH before the harness's commands
         self.proc = None
         self.log = os.path.join(workdir, "redis-%d.log" % self.port)
 
@@ -406,6 +423,7 @@ class Sidecar:
         self.port = port or free_port()
         self.upstream_port = upstream_port
         self.extra_args = list(extra_args)
+        self.password = password_in(self.extra_args)  # requirepass: AUTH before the harness's commands
         self.proc = None
         self.log = os.path.join(workdir, "sidecar-%d.log" % self.port)
         self.data_dir = os.path.join(workdir, "data")
@@ -437,7 +455,7 @@ class Sidecar:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("sidecar exited with %s:\n%s" % (self.proc.returncode, tail(self.log)))
-            if ping_ok(self.port, timeout=0.5):
+            if ping_ok(self.port, timeout=0.5, password=self.password):
                 break
             time.sleep(0.02)
         else:
@@ -458,6 +476,8 @@ class Sidecar:
         """`mode` of INFO sidecar ('up', 'down'...), None if absent."""
         try:
             with RawClient(self.port, timeout=2) as c:
+                if self.password is not None:
+                    c.call("AUTH", self.password)
                 r = c.call("INFO", "sidecar")
         except (OSError, ConnectionClosed, AssertionError):
             return "unreachable"
@@ -533,6 +553,8 @@ class Env:
         """FLUSHALL straight on Redis (every db)."""
         if self.redis.running():
             with self.redis_client() as c:
+                if self.redis.password is not None:
+                    c.call_ok("AUTH", self.redis.password)
                 c.call_ok("FLUSHALL")
 
     def logs(self):

@@ -26,6 +26,10 @@ struct sidecar_figures {
     std::uint64_t requests_failed = 0;
     std::uint64_t protocol_errors = 0;
     unsigned threads = 1;
+    std::uint64_t auth_failures = 0;
+    std::uint64_t query_buffer_limit_disconnections = 0;
+    std::uint64_t output_buffer_limit_disconnections = 0;
+    std::uint64_t idle_timeout_disconnections = 0;
 };
 
 /// "# Sidecar\r\nkey:value\r\n..." in INFO's format.

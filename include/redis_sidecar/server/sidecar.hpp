@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "redis_sidecar/config/config.hpp"
+#include "redis_sidecar/server/client_auth.hpp"
 #include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
@@ -53,6 +54,8 @@ private:
     std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<worker>> workers_;
+    /// requirepass, as a digest; every event loop's sessions check AUTH against it.
+    client_password password_{settings_.requirepass};
 };
 
 }  // namespace redis_sidecar::server
