@@ -87,6 +87,8 @@ session::session(socket_type socket, session_context& context)
       replay_parser_(parser_limits_from(context.settings)),
       wakeup_(socket_.get_executor()),
       authenticated_(!context.password.required()),
+      output_limited_(context.settings.client_output_buffer_limit.hard_bytes != 0 ||
+                      context.settings.client_output_buffer_limit.soft_bytes != 0),
       last_active_(context.sessions.clock()) {
     // Before AUTH, Redis's tighter request limits apply (10 arguments, 16 KB each).
     parser_.set_authenticated(authenticated_);
@@ -503,7 +505,7 @@ void session::finish_upstream_reply() {
 // Writing
 
 void session::schedule_flush() {
-    if (stopped_ || close_if_output_over_limit()) return;
+    if (stopped_ || (output_limited_ && close_if_output_over_limit())) return;
     if (flush_scheduled_ || writing_) return;
     flush_scheduled_ = true;
     // Deferred to the end of this turn of the event loop, so every reply that arrived in one
@@ -515,7 +517,7 @@ void session::schedule_flush() {
 }
 
 void session::flush() {
-    if (stopped_ || close_if_output_over_limit()) return;
+    if (stopped_ || (output_limited_ && close_if_output_over_limit())) return;
     if (writing_) return;
     if (out_.empty()) {
         if (close_after_replies_ && runs_.empty()) stop();
@@ -700,8 +702,6 @@ void session::strip_auth_from_pin_command(std::span<const std::string_view> args
 // everything not yet written.
 bool session::close_if_output_over_limit() {
     const config::output_buffer_limit& limit = context_.settings.client_output_buffer_limit;
-    if (limit.hard_bytes == 0 && limit.soft_bytes == 0) [[likely]]
-        return false;
     const std::uint64_t used = out_.size() + writing_buffer_.size();
     bool over = limit.hard_bytes != 0 && used >= limit.hard_bytes;
     if (limit.soft_bytes != 0 && used >= limit.soft_bytes) {
@@ -727,7 +727,7 @@ bool session::close_if_output_over_limit() {
 }
 
 void session::on_sweep(std::uint64_t now) {
-    if (stopped_ || close_if_output_over_limit()) return;
+    if (stopped_ || (output_limited_ && close_if_output_over_limit())) return;
     const unsigned timeout = context_.settings.timeout;
     // Idle: nothing received and nothing owed. Pinned clients may be blocked (BLPOP) or subscribed,
     // which Redis never times out, and the sidecar cannot tell from the bytes: they are left alone.

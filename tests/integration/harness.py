@@ -472,21 +472,22 @@ class Sidecar:
                                % (START_TIMEOUT, tail(self.log)))
         return self
 
+    def info_fields(self):
+        """The fields of `INFO sidecar` as a dict (after AUTH when the sidecar has a password)."""
+        with RawClient(self.port, timeout=2) as c:
+            if self.password is not None:
+                c.call("AUTH", self.password)
+            r = c.call("INFO", "sidecar")
+        if not isinstance(r, bytes):
+            return {}
+        return dict(line.split(":", 1) for line in r.decode("utf-8", "replace").split("\r\n") if ":" in line)
+
     def mode(self):
         """`mode` of INFO sidecar ('up', 'down'...), None if absent."""
         try:
-            with RawClient(self.port, timeout=2) as c:
-                if self.password is not None:
-                    c.call("AUTH", self.password)
-                r = c.call("INFO", "sidecar")
+            return self.info_fields().get("mode")
         except (OSError, ConnectionClosed, AssertionError):
             return "unreachable"
-        if not isinstance(r, bytes):
-            return None
-        for line in r.decode("utf-8", "replace").split("\r\n"):
-            if line.startswith("mode:"):
-                return line[5:]
-        return None
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None

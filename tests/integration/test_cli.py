@@ -16,6 +16,12 @@ from harness import (REPO, ConnectionClosed, Env, RawClient, ReplyError, Sidecar
 OPTIONS = ["--config", "--listen", "--unixsocket", "--unixsocketperm", "--upstream", "--upstream-connections",
            "--upstream-timeout", "--upstream-user", "--upstream-password-file", "--max-pinned",
            "--max-inflight", "--maxclients", "--threads", "--log-level", "--data-dir", "--help", "--version"]
+# Client security and limits (#6).
+OPTIONS += ["--requirepass", "--requirepass-file", "--client-query-buffer-limit", "--proto-max-bulk-len",
+            "--client-output-buffer-limit", "--timeout"]
+# Left commented out when the shipped file is tried uncommented: a password file must exist to be
+# read, and a client password would make the PING below answer NOAUTH.
+SECRETS = ("upstream-password-file", "upstream-user", "requirepass", "requirepass-file")
 
 SHIPPED_CONF = os.path.join(REPO, "conf", "redis-sidecar.conf")
 
@@ -116,12 +122,12 @@ class ConfigFileTest(unittest.TestCase):
         with open(SHIPPED_CONF) as f:
             for line in f:
                 m = re.match(r"^#\s*([a-z][a-z0-9-]*)\s*=\s*(\S.*)?$", line.strip())
-                if m and m.group(1) not in ("upstream-password-file", "upstream-user"):
+                if m and m.group(1) not in SECRETS:
                     lines.append("%s = %s" % (m.group(1), m.group(2) or ""))
         names = {ln.split(" = ")[0] for ln in lines}
         for opt in OPTIONS:
             name = opt[2:]
-            if name not in ("config", "help", "version", "upstream-password-file", "upstream-user"):
+            if name not in ("config", "help", "version") + SECRETS:
                 self.assertIn(name, names, "conf/redis-sidecar.conf has no '# %s = ...' line" % name)
         port = free_port()
         conf = os.path.join(self.env.tmp, "uncommented.conf")

@@ -35,12 +35,7 @@ def closed_within(client, seconds, max_bytes=256 << 20):
 class _Limits(SidecarTestCase):
 
     def counter(self, name):
-        with self.env.client() as c:
-            text = c.call_ok("INFO", "sidecar").decode()
-        for line in text.split("\r\n"):
-            if line.startswith(name + ":"):
-                return int(line.split(":", 1)[1])
-        raise AssertionError("no %s in INFO sidecar" % name)
+        return int(self.env.sidecar.info_fields()[name])
 
 
 class QueryBufferLimitTest(_Limits):

@@ -152,6 +152,7 @@ private:
     // requirepass: false until AUTH (or HELLO AUTH) succeeds when a password is required.
     bool authenticated_;
     bool hello_auth_pin_ = false;  // HELLO 3 AUTH pins: Redis gets the HELLO without the AUTH
+    bool output_limited_;          // client-output-buffer-limit is set
     std::uint64_t last_active_;     // registry clock when the client last sent or got bytes
     bool over_soft_limit_ = false;
     std::uint64_t soft_limit_since_ = 0;  // when output reached the soft limit
