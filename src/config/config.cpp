@@ -22,12 +22,14 @@ constexpr std::uint64_t min_buffer_limit = 1024 * 1024;
 constexpr std::uint64_t max_size = 9223372036854775807ULL;
 
 // A size option, given in Redis's syntax ("1gb"), checked when the options are notified.
-po::typed_value<std::string>* size_value(std::uint64_t& target, const char* option, const char* default_text) {
-    return po::value<std::string>()->default_value(default_text)->notifier([&target, option](const std::string& text) {
+po::typed_value<std::string>* size_value(std::uint64_t& target, const char* option, const char* default_text,
+                                         std::uint64_t minimum = min_buffer_limit) {
+    return po::value<std::string>()->default_value(default_text)->notifier([&target, option, minimum](const std::string& text) {
         const std::optional<std::uint64_t> size = parse_size(text);
         if (!size) invalid(option, "'" + text + "' is not a size (bytes, or a number with b k kb m mb g gb)");
-        if (*size < min_buffer_limit)
-            invalid(option, "'" + text + "' must be between 1mb (1048576) and " + std::to_string(max_size) + " bytes");
+        if (*size < minimum)
+            invalid(option, "'" + text + "' must be between " + std::to_string(minimum) + " and " +
+                                std::to_string(max_size) + " bytes");
         target = *size;
     });
 }
@@ -67,7 +69,7 @@ po::options_description make_options(settings& s, std::string& listen, std::stri
         ("threads", po::value(&s.threads)->default_value(s.threads), "event-loop threads")
         ("shutdown-timeout", po::value(&s.shutdown_timeout_ms)->default_value(s.shutdown_timeout_ms), "ms a graceful stop may take before the sidecar exits anyway")
         ("log-level", po::value(&s.log_level)->default_value(s.log_level), "trace|debug|info|warn|error|critical|off")
-        ("local-maxmemory", po::value(&s.local_maxmemory)->default_value(s.local_maxmemory), "bytes of the local store while Redis is down (LRU eviction past it)")
+        ("local-maxmemory", size_value(s.local_maxmemory, "local-maxmemory", "256mb", 0), "bytes of the local store while Redis is down (LRU eviction past it; Redis's units: 256mb)")
         ("blacklist-prefix", po::value(&s.blacklist_prefixes)->multitoken(), "key prefix of the blacklist class (repeatable; default jwt_token_blacklist_)")
         ("lock-prefix", po::value(&s.lock_prefixes)->multitoken(), "key prefix of the lock class (repeatable; default user_request_block_)")
         ("cache-prefix", po::value(&s.cache_prefixes)->multitoken(), "key prefix of the cache class (repeatable; default cache:)")

@@ -119,3 +119,11 @@ TEST(config, client_limit_options) {
     EXPECT_NE(error_of({"--requirepass", "a", "--requirepass-file", "/etc/hostname"}).find("'requirepass-file'"),
               std::string::npos);
 }
+
+TEST(config, local_maxmemory_takes_redis_units) {
+    EXPECT_EQ(parse({}).local_maxmemory, 256ULL * 1024 * 1024);
+    EXPECT_EQ(parse({"--local-maxmemory", "2mb"}).local_maxmemory, 2ULL * 1024 * 1024);
+    EXPECT_EQ(parse({"--local-maxmemory", "2097152"}).local_maxmemory, 2097152u);
+    EXPECT_NE(error_of({"--local-maxmemory", "-1"}).find("'local-maxmemory'"), std::string::npos);
+    EXPECT_NE(error_of({"--local-maxmemory", "1.5gb"}).find("'local-maxmemory'"), std::string::npos);
+}
