@@ -24,14 +24,15 @@ constexpr std::uint64_t max_size = 9223372036854775807ULL;
 // A size option, given in Redis's syntax ("1gb"), checked when the options are notified.
 po::typed_value<std::string>* size_value(std::uint64_t& target, const char* option, const char* default_text,
                                          std::uint64_t minimum = min_buffer_limit) {
-    return po::value<std::string>()->default_value(default_text)->notifier([&target, option, minimum](const std::string& text) {
+    const auto check = [&target, option, minimum](const std::string& text) {
         const std::optional<std::uint64_t> size = parse_size(text);
         if (!size) invalid(option, "'" + text + "' is not a size (bytes, or a number with b k kb m mb g gb)");
         if (*size < minimum)
             invalid(option, "'" + text + "' must be between " + std::to_string(minimum) + " and " +
                                 std::to_string(max_size) + " bytes");
         target = *size;
-    });
+    };
+    return po::value<std::string>()->default_value(default_text)->notifier(check);
 }
 
 // Three words, as one quoted argument or three, or one line of the config file.
