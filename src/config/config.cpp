@@ -4,6 +4,8 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
 
 namespace po = boost::program_options;
@@ -14,6 +16,36 @@ namespace {
 
 [[noreturn]] void invalid(const std::string& option, const std::string& why) {
     throw std::runtime_error("invalid option '" + option + "': " + why);
+}
+
+// Redis accepts at least 1mb for its buffer and bulk limits; the largest size is a signed 64-bit one.
+constexpr std::uint64_t min_buffer_limit = 1024 * 1024;
+constexpr std::uint64_t max_size = 9223372036854775807ULL;
+
+// A size option, given in Redis's syntax ("1gb"), checked when the options are notified.
+po::typed_value<std::string>* size_value(std::uint64_t& target, const char* option, const char* default_text,
+                                         std::uint64_t minimum = min_buffer_limit) {
+    const auto check = [&target, option, minimum](const std::string& text) {
+        const std::optional<std::uint64_t> size = parse_size(text);
+        if (!size) invalid(option, "'" + text + "' is not a size (bytes, or a number with b k kb m mb g gb)");
+        if (*size < minimum)
+            invalid(option, "'" + text + "' must be between " + std::to_string(minimum) + " and " +
+                                std::to_string(max_size) + " bytes");
+        target = *size;
+    };
+    return po::value<std::string>()->default_value(default_text)->notifier(check);
+}
+
+// Three words, as one quoted argument or three, or one line of the config file.
+po::typed_value<std::vector<std::string>>* output_limit_value(output_buffer_limit& target) {
+    return po::value<std::vector<std::string>>()
+        ->multitoken()
+        ->default_value({"0 0 0"}, "0 0 0")
+        ->notifier([&target](const std::vector<std::string>& words) {
+            std::string text;
+            for (const std::string& word : words) text += (text.empty() ? "" : " ") + word;
+            target = parse_output_buffer_limit(text, "client-output-buffer-limit");
+        });
 }
 
 // Options whose text is parsed after Program_options has read it.
@@ -54,13 +86,19 @@ po::options_description make_options(settings& s, option_texts& t) {
         ("threads", po::value(&s.threads)->default_value(s.threads), "event-loop threads")
         ("shutdown-timeout", po::value(&s.shutdown_timeout_ms)->default_value(s.shutdown_timeout_ms), "ms a graceful stop may take before the sidecar exits anyway")
         ("log-level", po::value(&s.log_level)->default_value(s.log_level), "trace|debug|info|warn|error|critical|off")
-        ("local-maxmemory", po::value(&s.local_maxmemory)->default_value(s.local_maxmemory), "bytes of the local store while Redis is down (LRU eviction past it)")
+        ("local-maxmemory", size_value(s.local_maxmemory, "local-maxmemory", "256mb", 0), "bytes of the local store while Redis is down (LRU eviction past it; Redis's units: 256mb)")
         ("blacklist-prefix", po::value(&s.blacklist_prefixes)->multitoken(), "key prefix of the blacklist class (repeatable; default jwt_token_blacklist_)")
         ("lock-prefix", po::value(&s.lock_prefixes)->multitoken(), "key prefix of the lock class (repeatable; default user_request_block_)")
         ("cache-prefix", po::value(&s.cache_prefixes)->multitoken(), "key prefix of the cache class (repeatable; default cache:)")
         ("journal-fsync", po::value(&s.journal_fsync)->default_value(s.journal_fsync), "always: durable writes reach the disk before their reply; everysec: at most 1 s of them may be lost on power loss")
         ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory for durable state")
-        ("metrics-listen", po::value(&t.metrics_listen), "HOST:PORT serving Prometheus /metrics and /healthz over HTTP (default: off)");
+        ("metrics-listen", po::value(&t.metrics_listen), "HOST:PORT serving Prometheus /metrics and /healthz over HTTP (default: off)")
+        ("requirepass", po::value(&s.requirepass), "password clients must give with AUTH before other commands (default: none; prefer requirepass-file)")
+        ("requirepass-file", po::value(&s.requirepass_file), "file whose first line is the password clients must give")
+        ("client-query-buffer-limit", size_value(s.client_query_buffer_limit, "client-query-buffer-limit", "1gb"), "a client whose unparsed input exceeds this is closed (1mb minimum)")
+        ("proto-max-bulk-len", size_value(s.proto_max_bulk_len, "proto-max-bulk-len", "512mb"), "largest bulk argument of a request (1mb minimum)")
+        ("client-output-buffer-limit", output_limit_value(s.client_output_buffer_limit), "'<hard> <soft> <soft-seconds>' for normal clients; a client over it is closed (0 0 0: no limit)")
+        ("timeout", po::value(&s.timeout)->default_value(s.timeout), "seconds an idle client may stay connected (0: for ever)");
     // clang-format on
     return d;
 }
@@ -105,14 +143,23 @@ void validate_tls(const settings& s) {
         if (!value->empty()) require_readable(*value, option);
 }
 
-std::string read_password(const std::string& path) {
+std::string read_password(const std::string& path, const std::string& option = "upstream-password-file") {
     std::ifstream in(path);
-    if (!in) invalid("upstream-password-file", "cannot read '" + path + "'");
+    if (!in) invalid(option, "cannot read '" + path + "'");
     std::string line;
     std::getline(in, line);
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) invalid("upstream-password-file", "'" + path + "' has an empty first line");
+    if (line.empty()) invalid(option, "'" + path + "' has an empty first line");
     return line;
+}
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool same_lower(std::string_view text, std::string_view lowercase) {
+    if (text.size() != lowercase.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (lower(text[i]) != lowercase[i]) return false;
+    return true;
 }
 
 void validate(settings& s) {
@@ -136,6 +183,10 @@ void validate(settings& s) {
     if (!level_ok) invalid("log-level", "'" + s.log_level + "' is not one of trace|debug|info|warn|error|critical|off");
     if (!s.upstream_password_file.empty()) s.upstream_password = read_password(s.upstream_password_file);
     validate_tls(s);
+    if (!s.requirepass_file.empty()) {
+        if (!s.requirepass.empty()) invalid("requirepass-file", "give requirepass or requirepass-file, not both");
+        s.requirepass = read_password(s.requirepass_file, "requirepass-file");
+    }
 }
 
 }  // namespace
@@ -209,6 +260,17 @@ const std::vector<option_value>& every_option() {
         {"upstream-tls-key-file", false, false, [](const settings& s) { return s.upstream_tls_key_file; }},
         {"upstream-tls-server-name", false, false, [](const settings& s) { return s.upstream_tls_server_name; }},
         {"upstream-tls-verify", false, false, [](const settings& s) { return std::to_string(s.upstream_tls_verify); }},
+        {"requirepass", true, true, [](const settings& s) { return s.requirepass_file + "\n" + s.requirepass; }},
+        {"client-query-buffer-limit", true, false,
+         [](const settings& s) { return std::to_string(s.client_query_buffer_limit); }},
+        {"proto-max-bulk-len", false, false, [](const settings& s) { return std::to_string(s.proto_max_bulk_len); }},
+        {"client-output-buffer-limit", true, false,
+         [](const settings& s) {
+             const output_buffer_limit& l = s.client_output_buffer_limit;
+             return std::to_string(l.hard_bytes) + " " + std::to_string(l.soft_bytes) + " " +
+                    std::to_string(l.soft_seconds);
+         }},
+        {"timeout", true, false, [](const settings& s) { return std::to_string(s.timeout); }},
         {"metrics-listen", false, false,
          [](const settings& s) { return s.metrics_listen ? endpoint_text(*s.metrics_listen) : std::string(); }},
     };
@@ -245,6 +307,63 @@ void copy_reloadable(const settings& fresh, settings& target) {
     target.blacklist_prefixes = fresh.blacklist_prefixes;
     target.lock_prefixes = fresh.lock_prefixes;
     target.cache_prefixes = fresh.cache_prefixes;
+    target.requirepass = fresh.requirepass;
+    target.requirepass_file = fresh.requirepass_file;
+    target.client_query_buffer_limit = fresh.client_query_buffer_limit;
+    target.client_output_buffer_limit = fresh.client_output_buffer_limit;
+    target.timeout = fresh.timeout;
+}
+
+std::optional<std::uint64_t> parse_size(std::string_view text) {
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0) return std::nullopt;
+    const std::string_view unit = text.substr(digits);
+    std::uint64_t multiplier = 0;
+    if (unit.empty() || same_lower(unit, "b"))
+        multiplier = 1;
+    else if (same_lower(unit, "k"))
+        multiplier = 1000;
+    else if (same_lower(unit, "kb"))
+        multiplier = 1024;
+    else if (same_lower(unit, "m"))
+        multiplier = 1000 * 1000;
+    else if (same_lower(unit, "mb"))
+        multiplier = 1024 * 1024;
+    else if (same_lower(unit, "g"))
+        multiplier = 1000ULL * 1000 * 1000;
+    else if (same_lower(unit, "gb"))
+        multiplier = 1024ULL * 1024 * 1024;
+    else
+        return std::nullopt;
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < digits; ++i) {
+        const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+        if (value > (max_size - digit) / 10) return std::nullopt;
+        value = value * 10 + digit;
+    }
+    if (value > max_size / multiplier) return std::nullopt;
+    return value * multiplier;
+}
+
+output_buffer_limit parse_output_buffer_limit(const std::string& text, const std::string& option) {
+    std::vector<std::string> words;
+    std::istringstream in(text);
+    for (std::string word; in >> word;) words.push_back(word);
+    if (words.size() == 4) {
+        // redis.conf names the class first; the sidecar's clients are all of the normal class.
+        if (!same_lower(words[0], "normal"))
+            invalid(option, "'" + words[0] + "' is not a client class the sidecar has (only normal)");
+        words.erase(words.begin());
+    }
+    if (words.size() != 3) invalid(option, "'" + text + "' is not '<hard> <soft> <soft-seconds>'");
+    const std::optional<std::uint64_t> hard = parse_size(words[0]);
+    const std::optional<std::uint64_t> soft = parse_size(words[1]);
+    if (!hard || !soft) invalid(option, "'" + (hard ? words[1] : words[0]) + "' is not a size");
+    const std::optional<std::uint64_t> seconds =
+        words[2].find_first_not_of("0123456789") == std::string::npos ? parse_size(words[2]) : std::nullopt;
+    if (!seconds) invalid(option, "'" + words[2] + "' is not a number of seconds");
+    return output_buffer_limit{*hard, *soft, *seconds};
 }
 
 parse_outcome parse_command_line(int argc, const char* const argv[], settings& out) {

@@ -38,7 +38,7 @@ const std::unordered_map<std::string_view, command_route>& routes() {
         // Unsubscribing answers once per channel: one request, several replies.
         {"unsubscribe", command_route::pin}, {"punsubscribe", command_route::pin},
         {"sunsubscribe", command_route::pin}, {"monitor", command_route::pin},
-        {"reset", command_route::pin},       {"auth", command_route::pin},
+        {"reset", command_route::reset},     {"auth", command_route::auth},
         {"sync", command_route::pin},        {"psync", command_route::pin},
         {"replconf", command_route::pin},
         {"quit", command_route::quit},       {"ping", command_route::ping},

@@ -36,6 +36,10 @@ std::string format_sidecar_section(const sidecar_figures& f) {
     line(out, "requests_local", f.requests_local);
     line(out, "requests_failed", f.requests_failed);
     line(out, "protocol_errors", f.protocol_errors);
+    line(out, "auth_failures", f.auth_failures);
+    line(out, "client_query_buffer_limit_disconnections", f.query_buffer_limit_disconnections);
+    line(out, "client_output_buffer_limit_disconnections", f.output_buffer_limit_disconnections);
+    line(out, "client_idle_timeout_disconnections", f.idle_timeout_disconnections);
     line(out, "requests_pinned", f.requests_pinned);
     // Upper bounds from the histogram's buckets (as /metrics has them), in microseconds.
     line(out, "latency_forwarded_p50_us", f.latency_forwarded.quantile_bound_us(0.50));

@@ -1,6 +1,10 @@
 #include "redis_sidecar/server/session.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cassert>
+#include <chrono>
+#include <cstring>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +17,7 @@
 
 #include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
+#include "redis_sidecar/server/client_auth.hpp"
 #include "redis_sidecar/server/info.hpp"
 
 namespace asio = boost::asio;
@@ -25,8 +30,6 @@ namespace {
 
 // Reading pauses while this much output waits for a slow client.
 constexpr std::size_t output_pause_bytes = 4 * 1024 * 1024;
-// Redis's client-query-buffer-limit: a command may not need more than this.
-constexpr std::size_t max_query_buffer = 1024ULL * 1024 * 1024;
 constexpr std::size_t read_chunk = 16 * 1024;
 // Buffers that grew past this for one large message are released afterwards.
 constexpr std::size_t keep_capacity = 1024 * 1024;
@@ -42,6 +45,26 @@ std::string wrong_arity(std::string_view name) {
     for (char c : name) message.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     message += "' command";
     return message;
+}
+
+protocol::parser_limits parser_limits_from(const config::settings& settings) {
+    protocol::parser_limits limits;
+    limits.max_bulk_length = static_cast<std::int64_t>(settings.proto_max_bulk_len);
+    return limits;
+}
+
+enum class log_topic : std::uint8_t { auth_failure, query_buffer, output_buffer, count };
+
+// At most one line a second per topic, across every event loop: a flood of clients failing AUTH or
+// hitting a limit costs a counter each (INFO sidecar), not a log line each.
+bool log_allowed(log_topic topic) {
+    static std::atomic<std::int64_t> last_logged[static_cast<std::size_t>(log_topic::count)];
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count();
+    std::atomic<std::int64_t>& last = last_logged[static_cast<std::size_t>(topic)];
+    std::int64_t seen = last.load(std::memory_order_relaxed);
+    return seen != now && last.compare_exchange_strong(seen, now, std::memory_order_relaxed);
 }
 
 // Reasons go into one error line: no CR or LF may reach the client.
@@ -60,7 +83,15 @@ session::session(socket_type socket, session_context& context)
       id_(context.stats.next_client_id.fetch_add(1, std::memory_order_relaxed)),
       affinity_(static_cast<std::size_t>(id_)),
       rx_(read_chunk),
-      wakeup_(socket_.get_executor()) {
+      parser_(parser_limits_from(context.settings)),
+      replay_parser_(parser_limits_from(context.settings)),
+      wakeup_(socket_.get_executor()),
+      authenticated_(!context.password.required()),
+      output_limited_(context.settings.client_output_buffer_limit.hard_bytes != 0 ||
+                      context.settings.client_output_buffer_limit.soft_bytes != 0),
+      last_active_(context.sessions.clock()) {
+    // Before AUTH, Redis's tighter request limits apply (10 arguments, 16 KB each).
+    parser_.set_authenticated(authenticated_);
     server_stats::add(context_.stats.connected_clients);
     server_stats::add(context_.stats.total_connections);
 }
@@ -118,8 +149,14 @@ asio::awaitable<void> session::read_requests() {
             if (!co_await wait_until(&session::may_read)) co_return;
             continue;
         }
-        if (rx_.size() >= max_query_buffer) {
-            spdlog::warn("client {}: closing, query buffer over {} bytes", id_, max_query_buffer);
+        if (rx_.size() > context_.settings.client_query_buffer_limit) {
+            // As Redis: closed without a reply.
+            server_stats::add(context_.stats.query_buffer_limit_disconnections);
+            if (log_allowed(log_topic::query_buffer))
+                spdlog::warn("Closing client that reached max query buffer length: client {} ({}), {} bytes pending "
+                             "(client-query-buffer-limit {}; {} such clients so far)",
+                             id_, peer(), rx_.size(), context_.settings.client_query_buffer_limit,
+                             server_stats::get(context_.stats.query_buffer_limit_disconnections));
             stop();
             co_return;
         }
@@ -138,6 +175,7 @@ asio::awaitable<void> session::read_requests() {
             co_return;
         }
         rx_.commit(n);
+        last_active_ = context_.sessions.clock();
     }
 }
 
@@ -203,6 +241,7 @@ void session::process_input() {
             // The command stays in rx_: it is the first one the pinned connection carries.
             pin_command_name_ = args[0];
             pin_command_length_ = parsed.consumed;
+            if (hello_auth_pin_) strip_auth_from_pin_command(args);
             break;
         }
         rx_.consume(parsed.consumed);
@@ -222,11 +261,19 @@ void session::process_input() {
 
 void session::execute(std::span<const std::string_view> args, std::string_view raw) {
     const command_route route = route_command(args);
+    if (!authenticated_ && route != command_route::auth && route != command_route::hello &&
+        route != command_route::quit && route != command_route::reset) [[unlikely]] {
+        // Redis 7.0 runs only its no-auth commands (AUTH, HELLO, QUIT, RESET) before AUTH, whether
+        // Redis is up or not: nothing reaches Redis or the local store.
+        reply_error(equals_lower(args[0], "exec") ? auth_replies::exec_noauth : auth_replies::noauth);
+        return;
+    }
     const bool redis = serving_redis();
     if (answer_for_connection(route, args)) {
         if (pin_requested_ && !redis) {
             // HELLO 3, CLIENT TRACKING...: nothing to pin to; the local store says what it serves.
             pin_requested_ = false;
+            hello_auth_pin_ = false;
             answer_locally(args);
         }
         return;
@@ -251,6 +298,8 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
             return;
         }
         case command_route::pin:
+        case command_route::auth:   // without requirepass: Redis judges the client's AUTH
+        case command_route::reset:  // without requirepass: Redis resets the pinned connection
             pin_requested_ = true;
             return;
         case command_route::select:
@@ -287,6 +336,14 @@ bool session::answer_for_connection(command_route route, std::span<const std::st
             return true;
         case command_route::info:
             answer_info(args);
+            return true;
+        case command_route::auth:
+            if (!context_.password.required()) return false;
+            answer_auth(args);
+            return true;
+        case command_route::reset:
+            if (!context_.password.required()) return false;
+            answer_reset(args);
             return true;
         default:
             return false;
@@ -365,9 +422,11 @@ void session::reply_error(std::string_view message) {
 }
 
 void session::on_reply_bytes(std::string_view bytes, bool complete) {
-    if (runs_.front().action == reply_action::pass)
-        out_.append(bytes);
-    else
+    if (runs_.front().action == reply_action::pass) {
+        // A closed client (over an output limit...) gets nothing more: its replies are dropped as
+        // they come, though the bookkeeping (and the mirror of its writes) goes on.
+        if (!stopped_) out_.append(bytes);
+    } else
         transform_buffer_.append(bytes);
     if (complete) {
         if (runs_.front().action != reply_action::pass) complete_transformed_reply();
@@ -463,7 +522,8 @@ void session::finish_upstream_reply() {
 // Writing
 
 void session::schedule_flush() {
-    if (flush_scheduled_ || writing_ || stopped_) return;
+    if (stopped_ || (output_limited_ && close_if_output_over_limit())) return;
+    if (flush_scheduled_ || writing_) return;
     flush_scheduled_ = true;
     // Deferred to the end of this turn of the event loop, so every reply that arrived in one
     // upstream read leaves in one write.
@@ -493,7 +553,8 @@ void session::record_latencies() {
 
 void session::flush() {
     if (!ready_.empty()) record_latencies();
-    if (writing_ || stopped_) return;
+    if (stopped_ || (output_limited_ && close_if_output_over_limit())) return;
+    if (writing_) return;
     if (out_.empty()) {
         if (close_after_replies_ && runs_.empty()) stop();
         return;
@@ -511,6 +572,7 @@ void session::flush() {
                               self->stop();
                               return;
                           }
+                          self->last_active_ = self->context_.sessions.clock();
                           self->flush();
                           self->wake_reader();
                       });
@@ -549,31 +611,47 @@ void session::answer_hello(std::span<const std::string_view> args) {
             return;
         }
     }
-    std::string_view new_name;
-    bool set_name = false;
+    // Options take effect one by one as Redis 7.0 runs them: a name is set, a password checked, even
+    // when a later option fails.
+    bool authenticated_here = false;
     for (std::size_t i = 2; i < args.size(); ++i) {
         const std::size_t more = args.size() - 1 - i;
         if (equals_lower(args[i], "auth") && more >= 2) {
-            pin_requested_ = true;  // authentication is Redis's business, on the client's own connection
-            return;
+            if (!context_.password.required()) {
+                pin_requested_ = true;  // authentication is Redis's business, on the client's own connection
+                return;
+            }
+            if (!context_.password.matches(args[i + 1], args[i + 2])) {
+                count_auth_failure();
+                reply_error(auth_replies::wrongpass);
+                return;
+            }
+            set_authenticated(true);
+            authenticated_here = true;
+            i += 2;
+            continue;
         }
         if (equals_lower(args[i], "setname") && more >= 1) {
             if (!is_valid_client_name(args[i + 1])) {
                 reply_error("ERR Client names cannot contain spaces, newlines or special characters.");
                 return;
             }
-            new_name = args[++i];
-            set_name = true;
+            name_ = args[++i];
             continue;
         }
         reply_error("ERR Syntax error in HELLO option '" + std::string(args[i]) + "'");
         return;
     }
-    if (version == 3) {
-        pin_requested_ = true;  // RESP3 replies and push messages: a connection of its own
+    if (!authenticated_) {
+        reply_error(auth_replies::hello_noauth);
         return;
     }
-    if (set_name) name_ = new_name;
+    if (version == 3) {
+        pin_requested_ = true;  // RESP3 replies and push messages: a connection of its own
+        // The password was the sidecar's; the pinned connection is already authenticated to Redis.
+        hello_auth_pin_ = authenticated_here;
+        return;
+    }
     std::string out;
     protocol::write_array_header(out, 14);
     protocol::write_bulk(out, "server");
@@ -591,6 +669,123 @@ void session::answer_hello(std::span<const std::string_view> args) {
     protocol::write_bulk(out, "modules");
     protocol::write_array_header(out, 0);
     reply(out);
+}
+
+// requirepass is set: AUTH is the sidecar's to judge, with Redis 7.0's replies. A failed AUTH leaves
+// an authenticated client authenticated, as in Redis.
+void session::answer_auth(std::span<const std::string_view> args) {
+    switch (check_auth(args, context_.password)) {
+        case auth_verdict::ok:
+            set_authenticated(true);
+            reply("+OK\r\n");
+            return;
+        case auth_verdict::wrong_password:
+            count_auth_failure();
+            reply_error(auth_replies::wrongpass);
+            return;
+        case auth_verdict::wrong_arity:
+            reply_error(wrong_arity(args[0]));
+            return;
+        case auth_verdict::syntax_error:
+            reply_error(auth_replies::syntax_error);
+            return;
+    }
+}
+
+// requirepass is set and the client is not pinned, so it has no state in Redis: what RESET clears is
+// the sidecar's own (the name, and the authentication, as Redis does when the default user has a
+// password).
+void session::answer_reset(std::span<const std::string_view> args) {
+    if (args.size() != 1) {
+        reply_error(wrong_arity(args[0]));
+        return;
+    }
+    name_.clear();
+    set_authenticated(false);
+    reply("+RESET\r\n");
+}
+
+void session::set_authenticated(bool authenticated) {
+    authenticated_ = authenticated;
+    parser_.set_authenticated(authenticated);
+}
+
+void session::count_auth_failure() {
+    server_stats::add(context_.stats.auth_failures);
+    if (log_allowed(log_topic::auth_failure))
+        spdlog::warn("client {} ({}): AUTH failed: wrong user or password ({} failures so far)", id_, peer(),
+                     server_stats::get(context_.stats.auth_failures));
+}
+
+// HELLO 3 AUTH default <password> pins: Redis gets "HELLO 3" alone (the name, if any, is set when
+// the pinned connection opens), since the password is the sidecar's and not Redis's.
+void session::strip_auth_from_pin_command(std::span<const std::string_view> args) {
+    hello_auth_pin_ = false;
+    std::string command;
+    protocol::write_array_header(command, 2);
+    protocol::write_bulk(command, args[0]);
+    protocol::write_bulk(command, args[1]);
+    // `args` point into rx_, which is rebuilt here: they are not used after this.
+    protocol::byte_buffer rebuilt(std::max(read_chunk, command.size() + rx_.size()));
+    rebuilt.append(command);
+    rebuilt.append(rx_.readable().substr(pin_command_length_));
+    rx_ = std::move(rebuilt);
+    pin_command_length_ = command.size();
+}
+
+// Redis's client-output-buffer-limit for normal clients: over the hard limit, or over the soft one for
+// more than its seconds, the client is closed without a word. Counted as Redis counts its reply list:
+// everything not yet written.
+bool session::close_if_output_over_limit() {
+    const config::output_buffer_limit& limit = context_.settings.client_output_buffer_limit;
+    const std::uint64_t used = out_.size() + writing_buffer_.size();
+    bool over = limit.hard_bytes != 0 && used >= limit.hard_bytes;
+    if (limit.soft_bytes != 0 && used >= limit.soft_bytes) {
+        const std::uint64_t now = context_.sessions.clock();
+        if (!over_soft_limit_) {
+            over_soft_limit_ = true;
+            soft_limit_since_ = now;
+        } else if (now - soft_limit_since_ > limit.soft_seconds) {
+            over = true;
+        }
+    } else {
+        over_soft_limit_ = false;
+    }
+    if (!over) return false;
+    server_stats::add(context_.stats.output_buffer_limit_disconnections);
+    if (log_allowed(log_topic::output_buffer))
+        spdlog::warn("Client {} ({}) closed for overcoming of output buffer limits: {} bytes pending ({} such "
+                     "clients so far)",
+                     id_, peer(), used, server_stats::get(context_.stats.output_buffer_limit_disconnections));
+    std::string().swap(out_);
+    stop();
+    return true;
+}
+
+void session::on_sweep(std::uint64_t now) {
+    if (stopped_ || (output_limited_ && close_if_output_over_limit())) return;
+    const unsigned timeout = context_.settings.timeout;
+    // Idle: nothing received and nothing owed. Pinned clients may be blocked (BLPOP) or subscribed,
+    // which Redis never times out, and the sidecar cannot tell from the bytes: they are left alone.
+    if (timeout == 0 || pinned_ || pin_requested_ || !runs_.empty() || writing_ || !out_.empty()) return;
+    if (now - last_active_ <= timeout) return;
+    server_stats::add(context_.stats.idle_timeout_disconnections);
+    spdlog::debug("client {}: closing idle client (timeout {} s)", id_, timeout);
+    stop();
+}
+
+// The client's address for log lines (rare events only: it costs a system call).
+std::string session::peer() const {
+    boost::system::error_code ec;
+    const auto endpoint = socket_.remote_endpoint(ec);
+    if (ec) return "unknown address";
+    const int family = endpoint.protocol().family();
+    if (family != AF_INET && family != AF_INET6) return "unix socket";
+    asio::ip::tcp::endpoint tcp;
+    if (endpoint.size() > tcp.capacity()) return "unknown address";
+    std::memcpy(tcp.data(), endpoint.data(), endpoint.size());
+    tcp.resize(endpoint.size());
+    return tcp.address().to_string() + ":" + std::to_string(tcp.port());
 }
 
 void session::answer_client(std::span<const std::string_view> args) {

@@ -1,6 +1,7 @@
 #include "redis_sidecar/server/session.hpp"
 #include "redis_sidecar/server/session_context.hpp"
 
+#include <chrono>
 #include <vector>
 
 namespace redis_sidecar::server {
@@ -20,6 +21,17 @@ void session_registry::drain_all() {
 void session_registry::stop_pinned() {
     for (auto& s : live_sessions())
         if (s->pinned()) s->stop();
+}
+
+void session_registry::sweep() {
+    clock_ = steady_seconds();
+    for (auto& s : live_sessions()) s->on_sweep(clock_);
+}
+
+std::uint64_t session_registry::steady_seconds() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
 }
 
 // stop() removes each session from the map, so callers walk this copy.

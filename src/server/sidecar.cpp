@@ -55,7 +55,8 @@ struct sidecar::worker {
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream)),
           commits(io.get_executor(), local),
           context{pool,    settings, stats, sessions, local, serving, commits, latency,
-                  [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); }} {
+                  [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); },
+                  password} {
         pool->set_on_down([this, &serving] {
             serving.on_upstream_down();
             // A pinned connection has no request timeout of its own (BLPOP 0 may wait for ever),
@@ -70,6 +71,7 @@ struct sidecar::worker {
         stopped = true;
         background_timer.cancel();
         drain_timer.cancel();
+        client_sweep_timer.cancel();
         for (auto& l : listeners) l->stop();
         sessions.stop_all();
         pool->stop();
@@ -100,6 +102,8 @@ struct sidecar::worker {
 
     // This loop's copy: its sessions read it without locks; a reload updates it on this thread.
     config::settings settings;
+    // requirepass as a digest, for this loop's sessions; a reload replaces it on this thread.
+    client_password password{settings.requirepass};
     boost::asio::io_context io;
     std::shared_ptr<upstream::pool> pool;
     session_registry sessions;
@@ -111,6 +115,7 @@ struct sidecar::worker {
     boost::asio::steady_timer drain_timer{io};
     static constexpr std::chrono::milliseconds drain_poll{10};
     bool stopped = false;  // on this worker's thread only
+    boost::asio::steady_timer client_sweep_timer{io};
 };
 
 namespace {
@@ -125,6 +130,16 @@ void schedule_background(boost::asio::steady_timer& timer, local_service& local,
         if (ec || stopped) return;
         local.background_cycle();
         schedule_background(timer, local, stopped);
+    });
+}
+// Idle clients (timeout) and soft output limits are checked once a second, as Redis's clientsCron
+// does: no timer per client, nothing per read but a timestamp. `stopped`: see schedule_background.
+void schedule_client_sweep(boost::asio::steady_timer& timer, session_registry& sessions, const bool& stopped) {
+    timer.expires_after(std::chrono::seconds(1));
+    timer.async_wait([&timer, &sessions, &stopped](boost::system::error_code ec) {
+        if (ec || stopped) return;
+        sessions.sweep();
+        schedule_client_sweep(timer, sessions, stopped);
     });
 }
 }  // namespace
@@ -159,6 +174,8 @@ void sidecar::run() {
     }
     if (metrics_endpoint_) metrics_endpoint_->start();
     schedule_background(workers_[0]->background_timer, *local_, workers_[0]->stopped);
+    // Always on, so a reload can set a timeout or a soft output limit: one wake-up a second.
+    for (auto& w : workers_) schedule_client_sweep(w->client_sweep_timer, w->sessions, w->stopped);
     start_mirror_feed();
     std::vector<std::thread> threads;
     for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([w = workers_[i].get()] { w->io.run(); });
@@ -205,6 +222,7 @@ void sidecar::reload(const config::settings& fresh) {
     for (auto& w : workers_)
         boost::asio::post(w->io, [w = w.get(), updated = settings_] {
             config::copy_reloadable(updated, w->settings);
+            w->password = client_password(updated.requirepass);
             w->pool->reconfigure(std::chrono::milliseconds(updated.upstream_timeout_ms),
                                  std::chrono::milliseconds(updated.probe_interval_ms), updated.max_pinned);
         });
@@ -276,6 +294,10 @@ sidecar_figures sidecar::figures() const {
     f.requests_pinned = server_stats::get(stats_.requests_pinned);
     f.requests_failed = server_stats::get(stats_.requests_failed);
     f.protocol_errors = server_stats::get(stats_.protocol_errors);
+    f.auth_failures = server_stats::get(stats_.auth_failures);
+    f.query_buffer_limit_disconnections = server_stats::get(stats_.query_buffer_limit_disconnections);
+    f.output_buffer_limit_disconnections = server_stats::get(stats_.output_buffer_limit_disconnections);
+    f.idle_timeout_disconnections = server_stats::get(stats_.idle_timeout_disconnections);
     f.recovery = recovery_->figures();
     f.local = local_->store_figures();
     return f;

@@ -324,12 +324,28 @@ def wait_for(predicate, timeout, interval=0.05, what="condition"):
     raise AssertionError("timed out after %.1fs waiting for %s (last error: %r)" % (timeout, what, last_exc))
 
 
-def ping_ok(port, timeout=1.0):
+def ping_ok(port, timeout=1.0, password=None):
+    """True when `port` answers PING with PONG (after AUTH `password`, when given)."""
     try:
         with RawClient(port, timeout=timeout) as c:
+            if password is not None and c.call("AUTH", password) != b"OK":
+                return False
             return c.call("PING") == b"PONG"
     except (OSError, ConnectionClosed, AssertionError):
         return False
+
+
+def password_in(args):
+    """The client password that Redis or sidecar arguments set (`--requirepass PW`, or the sidecar's
+    `--requirepass-file FILE`), or None. The harness authenticates with it for its own checks."""
+    args = list(args)
+    for i, a in enumerate(args[:-1]):
+        if a == "--requirepass" and args[i + 1] != "":
+            return args[i + 1]
+        if a == "--requirepass-file":
+            with open(args[i + 1], "rb") as f:
+                return f.readline().rstrip(b"\r\n").decode()
+    return None
 
 
 def _answers(port, ssl_context=None):
@@ -384,6 +400,7 @@ class RedisServer:
         self.tls = tls
         # What the harness's own clients of this Redis wrap their sockets with (None: plain TCP).
         self.ssl_context = tls.client_context() if tls else None
+        self.password = password_in(self.extra_args)  # requirepass: AUTH before the harness's commands
         self.proc = None
         self.log = os.path.join(workdir, "redis-%d.log" % self.port)
 
@@ -447,6 +464,7 @@ class Sidecar:
         self.port = port or free_port()
         self.upstream_port = upstream_port
         self.extra_args = list(extra_args)
+        self.password = password_in(self.extra_args)  # requirepass: AUTH before the harness's commands
         self.proc = None
         self.log = os.path.join(workdir, "sidecar-%d.log" % self.port)
         self.data_dir = os.path.join(workdir, "data")
@@ -478,7 +496,7 @@ class Sidecar:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("sidecar exited with %s:\n%s" % (self.proc.returncode, tail(self.log)))
-            if ping_ok(self.port, timeout=0.5):
+            if ping_ok(self.port, timeout=0.5, password=self.password):
                 break
             time.sleep(0.02)
         else:
@@ -495,19 +513,22 @@ class Sidecar:
                                % (START_TIMEOUT, tail(self.log)))
         return self
 
+    def info_fields(self):
+        """The fields of `INFO sidecar` as a dict (after AUTH when the sidecar has a password)."""
+        with RawClient(self.port, timeout=2) as c:
+            if self.password is not None:
+                c.call("AUTH", self.password)
+            r = c.call("INFO", "sidecar")
+        if not isinstance(r, bytes):
+            return {}
+        return dict(line.split(":", 1) for line in r.decode("utf-8", "replace").split("\r\n") if ":" in line)
+
     def mode(self):
         """`mode` of INFO sidecar ('up', 'down'...), None if absent."""
         try:
-            with RawClient(self.port, timeout=2) as c:
-                r = c.call("INFO", "sidecar")
+            return self.info_fields().get("mode")
         except (OSError, ConnectionClosed, AssertionError):
             return "unreachable"
-        if not isinstance(r, bytes):
-            return None
-        for line in r.decode("utf-8", "replace").split("\r\n"):
-            if line.startswith("mode:"):
-                return line[5:]
-        return None
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
@@ -576,6 +597,8 @@ class Env:
         """FLUSHALL straight on Redis (every db)."""
         if self.redis.running():
             with self.redis_client() as c:
+                if self.redis.password is not None:
+                    c.call_ok("AUTH", self.redis.password)
                 c.call_ok("FLUSHALL")
 
     def logs(self):

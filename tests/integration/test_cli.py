@@ -18,6 +18,12 @@ OPTIONS = ["--config", "--listen", "--unixsocket", "--unixsocketperm", "--upstre
            "--upstream-tls-ca-file", "--upstream-tls-cert-file", "--upstream-tls-key-file",
            "--upstream-tls-server-name", "--upstream-tls-verify", "--max-pinned",
            "--max-inflight", "--maxclients", "--threads", "--log-level", "--data-dir", "--help", "--version"]
+# Client security and limits (#6).
+OPTIONS += ["--requirepass", "--requirepass-file", "--client-query-buffer-limit", "--proto-max-bulk-len",
+            "--client-output-buffer-limit", "--timeout"]
+# Left commented out when the shipped file is tried uncommented: a password file must exist to be
+# read, and a client password would make the PING below answer NOAUTH.
+SECRETS = ("upstream-password-file", "upstream-user", "requirepass", "requirepass-file")
 
 SHIPPED_CONF = os.path.join(REPO, "conf", "redis-sidecar.conf")
 # Options of the shipped file whose example values name files that must exist, or need
@@ -125,11 +131,11 @@ class ConfigFileTest(unittest.TestCase):
                 m = re.match(r"^#\s*([a-z][a-z0-9-]*)\s*=\s*(\S.*)?$", line.strip())
                 if m:
                     names.add(m.group(1))
-                if m and m.group(1) not in NOT_UNCOMMENTED:
+                if m and m.group(1) not in NOT_UNCOMMENTED + SECRETS:
                     lines.append("%s = %s" % (m.group(1), m.group(2) or ""))
         for opt in OPTIONS:
             name = opt[2:]
-            if name not in ("config", "help", "version"):
+            if name not in ("config", "help", "version") + SECRETS:
                 self.assertIn(name, names, "conf/redis-sidecar.conf has no '# %s = ...' line" % name)
         port = free_port()
         conf = os.path.join(self.env.tmp, "uncommented.conf")

@@ -198,6 +198,21 @@ class ReloadTest(DegradedTestCase):
             info = c.call("INFO", "sidecar").decode()
         self.assertIn("local_keys_cache:1", info)
 
+    def test_sighup_sets_requirepass_for_new_clients(self):
+        self.start_with_config("timeout = 0\n")
+        before = self.client()
+        self.assertEqual(before.call("PING"), b"PONG")
+        log = self.reload("requirepass = s3cret\n")
+        self.assertIn("reload: requirepass: (changed)", log)
+        self.assertNotIn("s3cret", log)
+        after = self.client()
+        self.assertEqual(after.call("GET", "k"), ReplyError("NOAUTH Authentication required."))
+        self.assertEqual(after.call("AUTH", "wrong"),
+                         ReplyError("WRONGPASS invalid username-password pair or user is disabled."))
+        self.assertEqual(after.call("AUTH", "s3cret"), b"OK")
+        self.assertEqual(after.call("PING"), b"PONG")
+        self.assertEqual(before.call("PING"), b"PONG")  # authenticated when no password was needed
+
     def test_invalid_file_keeps_the_running_configuration(self):
         self.start_with_config("maxclients = 100\n")
         log = self.reload("maxclients = 2\nno-such-option = 1\n")

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace redis_sidecar::config {
@@ -13,6 +14,15 @@ namespace redis_sidecar::config {
 struct endpoint {
     std::string host;
     std::uint16_t port = 0;
+};
+
+/// Redis's client-output-buffer-limit for the normal class: a client is closed once its pending
+/// output reaches `hard_bytes`, or stays at `soft_bytes` or more for over `soft_seconds`
+/// (a zero byte count disables that limit).
+struct output_buffer_limit {
+    std::uint64_t hard_bytes = 0;
+    std::uint64_t soft_bytes = 0;
+    std::uint64_t soft_seconds = 0;
 };
 
 /// Every option of the sidecar; each field is a long flag and a config-file line of the same name.
@@ -82,6 +92,21 @@ struct settings {
     /// metrics-listen: where Prometheus's /metrics and the /healthz check are served over HTTP
     /// (empty: not served).
     std::optional<endpoint> metrics_listen;
+    /// requirepass: the password clients must give (AUTH, HELLO AUTH) before any other command, as
+    /// Redis's requirepass for the default user (empty: none, every client may run commands).
+    std::string requirepass;
+    /// requirepass-file: file whose first line is requirepass, so the secret is not on argv.
+    std::string requirepass_file;
+    /// client-query-buffer-limit: a client whose unparsed input grows past this many bytes is
+    /// closed without a reply, as Redis does.
+    std::uint64_t client_query_buffer_limit = 1024ULL * 1024 * 1024;
+    /// proto-max-bulk-len: the largest bulk argument of a request; a longer one is a protocol error.
+    std::uint64_t proto_max_bulk_len = 512ULL * 1024 * 1024;
+    /// client-output-buffer-limit: Redis's limit for normal clients (default 0 0 0: none).
+    output_buffer_limit client_output_buffer_limit;
+    /// timeout: seconds a client may stay idle (nothing read from it, nothing owed to it) before it
+    /// is closed; 0: never. Pinned clients are never closed for idleness.
+    unsigned timeout = 0;
 };
 
 /// What `parse_command_line` asks the caller to do.
@@ -107,8 +132,16 @@ struct reload_plan {
 reload_plan plan_reload(const settings& running, const settings& fresh);
 
 /// Copies the options that may change in a running sidecar from `fresh` into `target`: log-level,
-/// upstream-timeout, probe-interval, max-pinned, max-inflight, maxclients, local-maxmemory and
-/// the key-class prefixes.
+/// upstream-timeout, probe-interval, max-pinned, max-inflight, maxclients, shutdown-timeout,
+/// local-maxmemory, the key-class prefixes, requirepass, client-query-buffer-limit,
+/// client-output-buffer-limit and timeout.
 void copy_reloadable(const settings& fresh, settings& target);
+/// A size in Redis's syntax: digits, then optionally b, k (1000), kb (1024), m, mb, g or gb, in any
+/// case ("1gb", "512mb", "1048576"). Empty when `text` is not one or does not fit in 63 bits.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+/// Parses "[normal] <hard> <soft> <soft-seconds>" (sizes in Redis's syntax); throws
+/// std::runtime_error naming `option` if malformed.
+output_buffer_limit parse_output_buffer_limit(const std::string& text, const std::string& option);
 
 }  // namespace redis_sidecar::config

@@ -20,6 +20,8 @@ enum class command_route : std::uint8_t {
     hello,    ///< HELLO: protocol 2 locally, 3 or AUTH pins
     client,   ///< CLIENT: some subcommands locally, some pin, the rest forwarded
     info,     ///< INFO: forwarded with the sidecar's section added
+    auth,     ///< AUTH: checked by the sidecar with requirepass; otherwise pins (Redis decides)
+    reset,    ///< RESET: answered by the sidecar with requirepass (it de-authenticates); otherwise pins
 };
 
 /// Routes one command (args[0] is its name, in any case). Reads only what the decision needs.

@@ -74,6 +74,10 @@ struct sidecar_figures {
     metrics::histogram_snapshot latency_local;
     local_store_figures local;
     recovery_figures recovery;
+    std::uint64_t auth_failures = 0;
+    std::uint64_t query_buffer_limit_disconnections = 0;
+    std::uint64_t output_buffer_limit_disconnections = 0;
+    std::uint64_t idle_timeout_disconnections = 0;
 };
 
 /// "# Sidecar\r\nkey:value\r\n..." in INFO's format.

@@ -24,6 +24,12 @@ struct server_stats {
     std::atomic<std::uint64_t> requests_failed{0};
     std::atomic<std::uint64_t> protocol_errors{0};
     std::atomic<std::uint64_t> next_client_id{1};
+    /// AUTH / HELLO AUTH with a wrong user or password (requirepass).
+    std::atomic<std::uint64_t> auth_failures{0};
+    /// Clients closed for client-query-buffer-limit, client-output-buffer-limit and timeout.
+    std::atomic<std::uint64_t> query_buffer_limit_disconnections{0};
+    std::atomic<std::uint64_t> output_buffer_limit_disconnections{0};
+    std::atomic<std::uint64_t> idle_timeout_disconnections{0};
 
     static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) {
         counter.fetch_add(n, std::memory_order_relaxed);

@@ -47,6 +47,10 @@ public:
     /// True once the client has a dedicated upstream connection.
     bool pinned() const { return pinned_ != nullptr; }
 
+    /// Once a second (when timeout or a soft output limit is set): closes the client if it has
+    /// been idle for longer than `timeout`, or over its soft output limit for too long.
+    void on_sweep(std::uint64_t now);
+
 private:
     /// What the reply to a forwarded request needs before it goes to the client.
     enum class reply_action : std::uint8_t {
@@ -99,6 +103,13 @@ private:
     void answer_info(std::span<const std::string_view> args);
     void answer_local_info(std::span<const std::string_view> sections);
     bool wants_pin_for_select(std::span<const std::string_view> args) const;
+    void answer_auth(std::span<const std::string_view> args);
+    void answer_reset(std::span<const std::string_view> args);
+    void set_authenticated(bool authenticated);
+    void count_auth_failure();
+    void strip_auth_from_pin_command(std::span<const std::string_view> args);
+    bool close_if_output_over_limit();
+    std::string peer() const;
 
     // upstream::reply_sink
     void on_reply_bytes(std::string_view bytes, bool complete) override;
@@ -160,6 +171,14 @@ private:
     protocol::command_counter pinned_requests_;
 
     std::unique_ptr<upstream::pinned_connection> pinned_;
+
+    // requirepass: false until AUTH (or HELLO AUTH) succeeds when a password is required.
+    bool authenticated_;
+    bool hello_auth_pin_ = false;  // HELLO 3 AUTH pins: Redis gets the HELLO without the AUTH
+    bool output_limited_;          // client-output-buffer-limit is set
+    std::uint64_t last_active_;     // registry clock when the client last sent or got bytes
+    bool over_soft_limit_ = false;
+    std::uint64_t soft_limit_since_ = 0;  // when output reached the soft limit
 };
 
 }  // namespace redis_sidecar::server

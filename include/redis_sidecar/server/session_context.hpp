@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "redis_sidecar/config/config.hpp"
+#include "redis_sidecar/server/client_auth.hpp"
 #include "redis_sidecar/server/durable_commits.hpp"
 #include "redis_sidecar/server/info.hpp"
 #include "redis_sidecar/server/local_service.hpp"
@@ -33,10 +34,18 @@ public:
     void stop_pinned();
     std::size_t size() const { return sessions_.size(); }
 
+    /// Seconds on the steady clock as of the last sweep (or start): a "now" that costs no clock read.
+    std::uint64_t clock() const { return clock_; }
+    /// Advances the clock, then lets every session check its idle time and output limit.
+    void sweep();
+
 private:
     std::vector<std::shared_ptr<session>> live_sessions() const;
 
     std::unordered_map<std::uint64_t, std::weak_ptr<session>> sessions_;
+    std::uint64_t clock_ = steady_seconds();
+
+    static std::uint64_t steady_seconds();
 };
 
 struct session_context {
@@ -56,6 +65,8 @@ struct session_context {
     std::function<std::string()> sidecar_info;
     /// Seconds since the sidecar started.
     std::function<std::uint64_t()> uptime_seconds;
+    /// requirepass: what AUTH is checked against.
+    const client_password& password;
 };
 
 }  // namespace redis_sidecar::server

@@ -12,6 +12,7 @@
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/metrics/http_endpoint.hpp"
 #include "redis_sidecar/server/info.hpp"
+#include "redis_sidecar/server/client_auth.hpp"
 #include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -80,8 +81,12 @@ TEST(config, every_option_a_reload_applies_is_copied) {
     const settings fresh =
         parse({"--upstream-timeout", "900", "--probe-interval", "100", "--max-pinned", "5", "--max-inflight", "7",
                "--maxclients", "9", "--shutdown-timeout", "1000", "--log-level", "debug", "--local-maxmemory", "1000",
-               "--blacklist-prefix", "b:", "--lock-prefix", "l:", "--cache-prefix", "c:"});
-    EXPECT_EQ(plan_reload(running, fresh).applied.size(), 11u);
+               "--blacklist-prefix", "b:", "--lock-prefix", "l:", "--cache-prefix", "c:", "--requirepass", "secret",
+               "--client-query-buffer-limit", "2mb", "--client-output-buffer-limit", "1mb 0 0", "--timeout", "5"});
+    const reload_plan plan = plan_reload(running, fresh);
+    EXPECT_EQ(plan.applied.size(), 15u);
+    // A password is never written to the log.
+    EXPECT_NE(std::find(plan.applied.begin(), plan.applied.end(), "requirepass: (changed)"), plan.applied.end());
     settings copy = running;
     copy_reloadable(fresh, copy);
     EXPECT_TRUE(plan_reload(copy, fresh).applied.empty());
@@ -115,4 +120,77 @@ TEST(config, upstream_tls_mistakes_name_their_option) {
     EXPECT_NE(error_of({"--upstream-tls", "yes", "--upstream-tls-key-file", "/nonexistent/k.pem"})
                   .find("'upstream-tls-cert-file'"),
               std::string::npos);
+}
+
+TEST(config, client_limits_default_to_redis_defaults) {
+    const settings s = parse({});
+    EXPECT_TRUE(s.requirepass.empty());
+    EXPECT_EQ(s.client_query_buffer_limit, 1024ULL * 1024 * 1024);
+    EXPECT_EQ(s.proto_max_bulk_len, 512ULL * 1024 * 1024);
+    EXPECT_EQ(s.client_output_buffer_limit.hard_bytes, 0u);
+    EXPECT_EQ(s.client_output_buffer_limit.soft_bytes, 0u);
+    EXPECT_EQ(s.client_output_buffer_limit.soft_seconds, 0u);
+    EXPECT_EQ(s.timeout, 0u);
+}
+
+TEST(config, sizes_in_redis_syntax) {
+    EXPECT_EQ(parse_size("0"), 0u);
+    EXPECT_EQ(parse_size("1048576"), 1048576u);
+    EXPECT_EQ(parse_size("12b"), 12u);
+    EXPECT_EQ(parse_size("2k"), 2000u);
+    EXPECT_EQ(parse_size("2kb"), 2048u);
+    EXPECT_EQ(parse_size("3m"), 3000000u);
+    EXPECT_EQ(parse_size("512mb"), 512ULL * 1024 * 1024);
+    EXPECT_EQ(parse_size("512MB"), 512ULL * 1024 * 1024);
+    EXPECT_EQ(parse_size("2Mb"), 2ULL * 1024 * 1024);
+    EXPECT_EQ(parse_size("1g"), 1000000000u);
+    EXPECT_EQ(parse_size("1gb"), 1024ULL * 1024 * 1024);
+    EXPECT_EQ(parse_size("9223372036854775807"), 9223372036854775807ULL);
+    for (const char* bad : {"", "mb", "-1", "+1", "1.5mb", " 1mb", "1 mb", "1tb", "1kbb", "9223372036854775808",
+                            "8589934592gb", "99999999999999999999"})
+        EXPECT_FALSE(parse_size(bad).has_value()) << bad;
+}
+
+TEST(config, output_buffer_limit_syntax) {
+    const output_buffer_limit plain = parse_output_buffer_limit("64mb 16mb 60", "o");
+    EXPECT_EQ(plain.hard_bytes, 64ULL * 1024 * 1024);
+    EXPECT_EQ(plain.soft_bytes, 16ULL * 1024 * 1024);
+    EXPECT_EQ(plain.soft_seconds, 60u);
+    const output_buffer_limit with_class = parse_output_buffer_limit("normal 1kb 0 0", "o");
+    EXPECT_EQ(with_class.hard_bytes, 1024u);
+    EXPECT_EQ(with_class.soft_bytes, 0u);
+    for (const char* bad : {"", "1 2", "1 2 3 4", "pubsub 1 2 3", "a 2 3", "1 b 3", "1 2 3s", "1 2 -3"})
+        EXPECT_THROW(parse_output_buffer_limit(bad, "o"), std::runtime_error) << bad;
+    const settings s = parse({"--client-output-buffer-limit", "4mb", "2mb", "10"});
+    EXPECT_EQ(s.client_output_buffer_limit.hard_bytes, 4ULL * 1024 * 1024);
+    EXPECT_EQ(s.client_output_buffer_limit.soft_seconds, 10u);
+    EXPECT_EQ(parse({"--client-output-buffer-limit", "1mb 0 0"}).client_output_buffer_limit.hard_bytes,
+              1024ULL * 1024);
+}
+
+TEST(config, client_limit_options) {
+    const settings s = parse({"--client-query-buffer-limit", "64mb", "--proto-max-bulk-len", "2mb", "--timeout",
+                              "300", "--requirepass", "pw"});
+    EXPECT_EQ(s.client_query_buffer_limit, 64ULL * 1024 * 1024);
+    EXPECT_EQ(s.proto_max_bulk_len, 2ULL * 1024 * 1024);
+    EXPECT_EQ(s.timeout, 300u);
+    EXPECT_EQ(s.requirepass, "pw");
+    // Redis refuses less than 1mb for both
+    EXPECT_NE(error_of({"--client-query-buffer-limit", "1kb"}).find("'client-query-buffer-limit'"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--proto-max-bulk-len", "1048575"}).find("'proto-max-bulk-len'"), std::string::npos);
+    EXPECT_NE(error_of({"--proto-max-bulk-len", "lots"}).find("'proto-max-bulk-len'"), std::string::npos);
+    EXPECT_NE(error_of({"--client-output-buffer-limit", "1 2"}).find("'client-output-buffer-limit'"),
+              std::string::npos);
+    EXPECT_NE(error_of({"--requirepass-file", "/nonexistent/file"}).find("'requirepass-file'"), std::string::npos);
+    EXPECT_NE(error_of({"--requirepass", "a", "--requirepass-file", "/etc/hostname"}).find("'requirepass-file'"),
+              std::string::npos);
+}
+
+TEST(config, local_maxmemory_takes_redis_units) {
+    EXPECT_EQ(parse({}).local_maxmemory, 256ULL * 1024 * 1024);
+    EXPECT_EQ(parse({"--local-maxmemory", "2mb"}).local_maxmemory, 2ULL * 1024 * 1024);
+    EXPECT_EQ(parse({"--local-maxmemory", "2097152"}).local_maxmemory, 2097152u);
+    EXPECT_NE(error_of({"--local-maxmemory", "-1"}).find("'local-maxmemory'"), std::string::npos);
+    EXPECT_NE(error_of({"--local-maxmemory", "1.5gb"}).find("'local-maxmemory'"), std::string::npos);
 }

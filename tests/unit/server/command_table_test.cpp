@@ -24,7 +24,7 @@ TEST(command_table, stateless_commands_share_the_pool) {
 
 TEST(command_table, stateful_commands_pin_in_any_case) {
     for (std::string_view name : {"MULTI", "exec", "Watch", "BLPOP", "brpoplpush", "bzmpop", "SUBSCRIBE",
-                                  "sunsubscribe", "MONITOR", "RESET", "AUTH", "WAIT"})
+                                  "sunsubscribe", "MONITOR", "WAIT"})
         EXPECT_EQ(route({name, "x"}), command_route::pin) << name;
     // XREAD blocks only with BLOCK, which must come before STREAMS.
     EXPECT_EQ(route({"XREAD", "BLOCK", "0", "STREAMS", "s", "$"}), command_route::pin);
