@@ -626,7 +626,29 @@ class _LogOnFailure:
             sys.stderr.write("\n" + env.logs() + "\n")
 
 
-class SidecarTestCase(_LogOnFailure, unittest.TestCase):
+class _EnvClients(_LogOnFailure, unittest.TestCase):
+    """Raw clients of `self.env` that are closed at the end of each test, and the logs dumped when
+    it failed. Subclasses set `self.env` and `self._clients = []` in setUp."""
+
+    def tearDown(self):
+        for c in self._clients:
+            c.close()
+        self._dump_logs_if_failed(self.env)
+
+    def client(self, timeout=REPLY_TIMEOUT):
+        """A raw client to the sidecar, closed at the end of the test."""
+        c = self.env.client(timeout)
+        self._clients.append(c)
+        return c
+
+    def redis_client(self, timeout=REPLY_TIMEOUT):
+        """A raw client straight to Redis, closed at the end of the test."""
+        c = self.env.redis_client(timeout)
+        self._clients.append(c)
+        return c
+
+
+class SidecarTestCase(_EnvClients):
     """One Redis (+ sidecar) for the whole class; FLUSHALL on Redis before each test."""
 
     env = None
@@ -646,24 +668,8 @@ class SidecarTestCase(_LogOnFailure, unittest.TestCase):
         self.env.flush()
         self._clients = []
 
-    def tearDown(self):
-        for c in self._clients:
-            c.close()
-        self._dump_logs_if_failed(self.env)
 
-    def client(self, timeout=REPLY_TIMEOUT):
-        """A raw client to the sidecar, closed at the end of the test."""
-        c = self.env.client(timeout)
-        self._clients.append(c)
-        return c
-
-    def redis_client(self, timeout=REPLY_TIMEOUT):
-        c = self.env.redis_client(timeout)
-        self._clients.append(c)
-        return c
-
-
-class FreshEnvTestCase(_LogOnFailure, unittest.TestCase):
+class FreshEnvTestCase(_EnvClients):
     """A new Redis (+ sidecar) for every test: for tests that kill or stop Redis."""
 
     sidecar_args = ()
@@ -675,16 +681,6 @@ class FreshEnvTestCase(_LogOnFailure, unittest.TestCase):
         self.addCleanup(self.env.stop)
         self.env.start()
         self._clients = []
-
-    def tearDown(self):
-        for c in self._clients:
-            c.close()
-        self._dump_logs_if_failed(self.env)
-
-    def client(self, timeout=REPLY_TIMEOUT):
-        c = self.env.client(timeout)
-        self._clients.append(c)
-        return c
 
 
 def sidecar_only(reason="checks sidecar behaviour"):
