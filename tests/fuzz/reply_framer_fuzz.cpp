@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol_drivers.hpp"
 #include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
 
@@ -29,11 +30,7 @@ void check(bool ok, const char* what) {
     std::abort();
 }
 
-struct outcome {
-    std::vector<std::size_t> replies;
-    frame_status end;
-    bool operator==(const outcome&) const = default;
-};
+using outcome = redis_sidecar::protocol::drive::frame_outcome;
 
 // string2ll's rule, stated differently: an int64 written in its one canonical decimal form.
 bool canonical_int64(std::string_view s, std::int64_t& value) {
@@ -113,40 +110,9 @@ outcome reference(std::string_view s) {
 // ---- The framer as a caller drives it ------------------------------------------------------
 
 outcome run(std::string_view input, const std::vector<std::size_t>& cuts, bool streaming) {
-    reply_framer framer;
-    outcome out{{}, frame_status::complete};
-    std::string buffer;
-    std::size_t forwarded = 0;
-    std::size_t fed = 0;
-    for (std::size_t i = 0; i <= cuts.size(); ++i) {
-        const std::size_t end = i < cuts.size() ? cuts[i] : input.size();
-        buffer.append(input.substr(fed, end - fed));
-        fed = end;
-        while (!buffer.empty()) {
-            const frame_result r = framer.next(buffer);
-            if (r.status == frame_status::error) {
-                out.end = frame_status::error;
-                return out;
-            }
-            if (r.status == frame_status::need_more) {
-                check(r.length == 0, "need_more has no length");
-                if (streaming) {
-                    const std::size_t n = std::min(framer.scanned(), buffer.size());
-                    framer.discard_prefix(n);
-                    buffer.erase(0, n);
-                    forwarded += n;
-                }
-                break;
-            }
-            check(r.length > 0 && r.length <= buffer.size(), "complete: 0 < length <= input");
-            check(framer.scanned() == 0, "scanned() restarts after a reply");
-            out.replies.push_back(forwarded + r.length);
-            buffer.erase(0, r.length);
-            forwarded = 0;
-        }
-    }
-    out.end = buffer.empty() && forwarded == 0 ? frame_status::complete : frame_status::need_more;
-    return out;
+    using redis_sidecar::protocol::drive::caller;
+    return redis_sidecar::protocol::drive::frame_stream(input, cuts, streaming ? caller::streams : caller::keeps,
+                                                        check);
 }
 
 void check_numbers(std::string_view s) {

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol_drivers.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
 
 namespace {
@@ -30,14 +31,8 @@ void check(bool ok, const char* what) {
     std::abort();
 }
 
-struct event {
-    parse_status status;
-    std::size_t consumed;
-    std::vector<std::string> args;
-    bool is_inline;
-    std::string error;
-    bool operator==(const event&) const = default;
-};
+using redis_sidecar::protocol::drive::buffering;
+using event = redis_sidecar::protocol::drive::parse_event;
 
 std::size_t digits(std::size_t n) {
     std::size_t d = 1;
@@ -89,56 +84,11 @@ void check_command(const request_parser& parser, std::string_view view, const pa
           "quoted inline arguments round-trip");
 }
 
-enum class buffering { in_place, moved };
-
 std::vector<event> run(std::string_view input, const std::vector<std::size_t>& cuts, buffering mode,
                        const parser_limits& limits, bool authenticated) {
     request_parser parser(limits);
     parser.set_authenticated(authenticated);
-    std::vector<event> events;
-    std::string buffer;
-    std::size_t start = 0;
-    std::size_t fed = 0;
-    for (std::size_t i = 0; i <= cuts.size(); ++i) {
-        const std::size_t end = i < cuts.size() ? cuts[i] : input.size();
-        if (mode == buffering::moved) {
-            std::string fresh = buffer.substr(start);
-            buffer.assign(buffer.size(), '#');
-            buffer = std::move(fresh);
-            start = 0;
-        }
-        buffer.append(input.substr(fed, end - fed));
-        fed = end;
-        while (start < buffer.size()) {
-            const std::string_view view = std::string_view(buffer).substr(start);
-            const parse_result r = parser.parse(view);
-            if (r.status == parse_status::need_more) {
-                check(r.consumed == 0, "need_more consumes nothing");
-                break;
-            }
-            event e{r.status, r.consumed, {}, false, {}};
-            if (r.status == parse_status::error) {
-                const std::string_view message = parser.error();
-                check(message.substr(0, 16) == "Protocol error: ", "error message prefix");
-                check(message.find_first_of("\r\n") == std::string_view::npos, "error message is one line");
-                e.consumed = 0;
-                e.error = std::string(message);
-                events.push_back(std::move(e));
-                return events;
-            }
-            if (r.status == parse_status::complete) {
-                check_command(parser, view, r);
-                e.is_inline = parser.last_was_inline();
-                e.args.assign(parser.args().begin(), parser.args().end());
-            } else {
-                check(r.consumed > 0 && r.consumed <= view.size(), "empty: 0 < consumed <= input");
-            }
-            events.push_back(std::move(e));
-            start += r.consumed;
-        }
-    }
-    if (start < buffer.size()) events.push_back({parse_status::need_more, 0, {}, false, {}});
-    return events;
+    return redis_sidecar::protocol::drive::parse_stream(parser, input, cuts, mode, check, check_command);
 }
 
 // The limit checks look at what is buffered, so they may fire in one run and not another.

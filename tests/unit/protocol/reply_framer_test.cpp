@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol_drivers.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
@@ -27,20 +28,21 @@ namespace {
 
 using namespace std::string_literals;
 
-// What a caller saw over a whole input: the length of each complete reply, then how it ended.
-struct outcome {
-    std::vector<std::size_t> replies;
-    /// complete: nothing pending; need_more: a partial reply pending; error: framing failed.
-    frame_status end = frame_status::complete;
-    bool operator==(const outcome&) const = default;
-};
+using drive::caller;
+using outcome = drive::frame_outcome;
 
+}  // namespace
+
+namespace drive {
 void PrintTo(const outcome& o, std::ostream* os) {
     *os << "replies {";
     for (const std::size_t n : o.replies) *os << ' ' << n;
     *os << " } then "
         << (o.end == frame_status::complete ? "nothing" : o.end == frame_status::need_more ? "need_more" : "error");
 }
+}  // namespace drive
+
+namespace {
 
 outcome replies(std::vector<std::size_t> lengths, frame_status end = frame_status::complete) {
     return {std::move(lengths), end};
@@ -49,47 +51,9 @@ outcome one(std::string_view reply) { return replies({reply.size()}); }
 const outcome pending = replies({}, frame_status::need_more);
 const outcome broken = replies({}, frame_status::error);
 
-enum class caller {
-    keeps,    // keeps the bytes of a reply until it is complete
-    streams,  // forwards every scanned byte at once and drops it (discard_prefix)
-};
-
 // Feeds `input` cut at the increasing offsets `cuts` to one framer.
 outcome frame(std::string_view input, const std::vector<std::size_t>& cuts, caller mode) {
-    reply_framer framer;
-    outcome out;
-    std::string buffer;          // bytes of the current reply (and later ones) not yet dropped
-    std::size_t forwarded = 0;   // bytes of the current reply already passed on
-    std::size_t fed = 0;
-    for (std::size_t i = 0; i <= cuts.size(); ++i) {
-        const std::size_t end = i < cuts.size() ? cuts[i] : input.size();
-        buffer.append(input.substr(fed, end - fed));
-        fed = end;
-        while (!buffer.empty()) {
-            const frame_result r = framer.next(buffer);
-            if (r.status == frame_status::error) {
-                out.end = frame_status::error;
-                return out;
-            }
-            if (r.status == frame_status::need_more) {
-                EXPECT_EQ(r.length, 0u);
-                if (mode == caller::streams) {
-                    const std::size_t n = std::min(framer.scanned(), buffer.size());
-                    framer.discard_prefix(n);
-                    buffer.erase(0, n);
-                    forwarded += n;
-                }
-                break;
-            }
-            EXPECT_GT(r.length, 0u);
-            EXPECT_LE(r.length, buffer.size());
-            out.replies.push_back(forwarded + r.length);
-            buffer.erase(0, r.length);
-            forwarded = 0;
-        }
-    }
-    out.end = buffer.empty() && forwarded == 0 ? frame_status::complete : frame_status::need_more;
-    return out;
+    return drive::frame_stream(input, cuts, mode, [](bool ok, const char* what) { EXPECT_TRUE(ok) << what; });
 }
 
 ::testing::AssertionResult every_split(std::string_view input, const outcome& expected) {

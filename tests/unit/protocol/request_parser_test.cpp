@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "protocol_drivers.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
@@ -22,16 +23,12 @@ namespace {
 
 using namespace std::string_literals;  // "...\0..."s keeps NUL bytes
 
-// What one call to `parse` reported, with copies of the arguments so runs can be compared.
-struct event {
-    parse_status status = parse_status::need_more;
-    std::size_t consumed = 0;
-    std::vector<std::string> args;
-    bool is_inline = false;
-    std::string error;
-    bool operator==(const event&) const = default;
-};
+using drive::buffering;
+using event = drive::parse_event;
 
+}  // namespace
+
+namespace drive {
 void PrintTo(const event& e, std::ostream* os) {
     switch (e.status) {
         case parse_status::complete: *os << (e.is_inline ? "inline[" : "multibulk["); break;
@@ -42,6 +39,9 @@ void PrintTo(const event& e, std::ostream* os) {
     for (const std::string& a : e.args) *os << " \"" << printable(a) << '"';
     *os << "] consumed " << e.consumed;
 }
+}  // namespace drive
+
+namespace {
 
 std::string describe(const std::vector<event>& events) {
     std::string out;
@@ -86,66 +86,12 @@ struct setup {
     bool authenticated = true;
 };
 
-enum class buffering {
-    in_place,  // the caller appends to one buffer and passes the unconsumed part
-    moved,     // before every read the caller copies the unconsumed bytes to a new buffer
-};
-
-// Drives one parser over `input` cut at the increasing offsets `cuts`, as a session does: after
-// need_more it calls again with the same first byte and more bytes.
+// Drives one parser over `input` cut at the increasing offsets `cuts`, as a session does.
 std::vector<event> drive(std::string_view input, const std::vector<std::size_t>& cuts, buffering mode,
                          const setup& s) {
     request_parser parser(s.limits);
     parser.set_authenticated(s.authenticated);
-    std::vector<event> events;
-    std::string buffer;
-    std::size_t start = 0;
-    std::size_t fed = 0;
-    for (std::size_t i = 0; i <= cuts.size(); ++i) {
-        const std::size_t end = i < cuts.size() ? cuts[i] : input.size();
-        if (mode == buffering::moved) {
-            std::string fresh = buffer.substr(start);
-            // Scribble over the old bytes: a parser that kept pointers into them would now fail.
-            std::fill(buffer.begin(), buffer.end(), '#');
-            buffer = std::move(fresh);
-            start = 0;
-        }
-        buffer.append(input.substr(fed, end - fed));
-        fed = end;
-        while (start < buffer.size()) {
-            const std::string_view view = std::string_view(buffer).substr(start);
-            const parse_result r = parser.parse(view);
-            if (r.status == parse_status::need_more) {
-                EXPECT_EQ(r.consumed, 0u);
-                break;
-            }
-            event e{r.status, r.consumed, {}, false, {}};
-            if (r.status == parse_status::error) {
-                e.consumed = 0;
-                e.error = std::string(parser.error());
-                events.push_back(std::move(e));
-                return events;
-            }
-            EXPECT_GT(r.consumed, 0u);
-            EXPECT_LE(r.consumed, view.size());
-            if (r.status == parse_status::complete) {
-                e.is_inline = parser.last_was_inline();
-                EXPECT_FALSE(parser.args().empty());
-                for (const std::string_view a : parser.args()) {
-                    // Multibulk arguments are views into the caller's bytes, never copies.
-                    if (!e.is_inline) {
-                        EXPECT_GE(a.data(), view.data());
-                        EXPECT_LE(a.data() + a.size(), view.data() + r.consumed);
-                    }
-                    e.args.emplace_back(a);
-                }
-            }
-            events.push_back(std::move(e));
-            start += r.consumed;
-        }
-    }
-    if (start < buffer.size()) events.push_back(more());
-    return events;
+    return drive::parse_stream(parser, input, cuts, mode, [](bool ok, const char* what) { EXPECT_TRUE(ok) << what; });
 }
 
 // Whole, split in two at every offset, and byte by byte, in both buffering modes.
