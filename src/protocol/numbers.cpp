@@ -1,5 +1,6 @@
 #include "redis_sidecar/protocol/numbers.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 namespace redis_sidecar::protocol {
@@ -19,6 +20,14 @@ bool parse_int64(std::string_view s, std::int64_t& value) {
     // The first digit must be 1-9: this rules out leading zeros and "-0" at once.
     if (s[i] < '1' || s[i] > '9') return false;
     std::uint64_t magnitude = 0;
+    // Up to 19 digits cannot overflow 64 bits unsigned (10^19 - 1 < 2^64): no check per digit on
+    // the hot path (every request header is a number); only a 20-digit one needs it.
+    const std::size_t unchecked_end = std::min<std::size_t>(s.size(), i + 19);
+    for (; i < unchecked_end; ++i) {
+        const char c = s[i];
+        if (c < '0' || c > '9') return false;
+        magnitude = magnitude * 10 + static_cast<std::uint64_t>(c - '0');
+    }
     for (; i < s.size(); ++i) {
         const char c = s[i];
         if (c < '0' || c > '9') return false;

@@ -103,6 +103,9 @@ session::~session() {
 
 void session::start() {
     context_.sessions.add(shared_from_this());
+    // flush() writes synchronously first; it must never block the event loop.
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
     asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->read_requests(); },
                    asio::detached);
 }
@@ -134,7 +137,8 @@ void session::drain() {
 
 asio::awaitable<void> session::read_requests() {
     for (;;) {
-        co_await wait_while_undecided();
+        // Checked here first: calling the coroutine costs a frame allocation per read.
+        if (!decided()) co_await wait_while_undecided();
         process_input();
         if (stopped_ || close_after_replies_) co_return;
         if (pin_requested_) {
@@ -183,11 +187,11 @@ asio::awaitable<void> session::read_requests() {
 // never reach Redis, so requests wait for the first verdict (at most the upstream timeout), and
 // when Redis is up, for the first recovery of what the journal holds. They also wait while the
 // last rounds of a recovery catch up before forwarding resumes.
+bool session::decided() const {
+    return context_.pool->verdict_known() && context_.serving.settled() && !context_.serving.draining();
+}
+
 asio::awaitable<void> session::wait_while_undecided() {
-    const auto decided = [this] {
-        return context_.pool->verdict_known() && context_.serving.settled() && !context_.serving.draining();
-    };
-    if (decided()) co_return;
     asio::steady_timer poll(socket_.get_executor());
     while (!decided() && !stopped_) {
         poll.expires_after(std::chrono::milliseconds(5));
@@ -373,6 +377,7 @@ void session::on_journal_committed(std::error_code ec) {
     if (ec) protocol::write_error(failure, "ERR the sidecar could not store this write durably: " + ec.message());
     for (const std::string& answer : durable_replies_) on_reply_bytes(ec ? failure : answer, true);
     durable_replies_.clear();
+    flush();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,8 +437,9 @@ void session::on_reply_bytes(std::string_view bytes, bool complete) {
         if (runs_.front().action != reply_action::pass) complete_transformed_reply();
         finish_upstream_reply();
     }
-    schedule_flush();
 }
+
+void session::on_replies_delivered() { flush(); }
 
 // The reply in transform_buffer_ is complete; its request is the oldest in flight.
 void session::complete_transformed_reply() {
@@ -559,6 +565,23 @@ void session::flush() {
         if (close_after_replies_ && runs_.empty()) stop();
         return;
     }
+    // Most writes complete at once (the socket's buffer has room): tried first, synchronously, so
+    // only a write that cannot finish now pays for an asynchronous operation and its handler.
+    boost::system::error_code ec;
+    const std::size_t written = socket_.write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block) {
+        stop();
+        return;
+    }
+    if (written == out_.size()) {
+        out_.clear();
+        if (out_.capacity() > keep_capacity) std::string().swap(out_);
+        last_active_ = context_.sessions.clock();
+        if (close_after_replies_ && runs_.empty()) stop();
+        wake_reader();
+        return;
+    }
+    out_.erase(0, written);
     writing_ = true;
     std::swap(out_, writing_buffer_);
     asio::async_write(socket_, asio::buffer(writing_buffer_),

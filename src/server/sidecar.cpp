@@ -51,7 +51,9 @@ struct sidecar::worker {
     worker(const config::settings& initial, const upstream::upstream_settings& upstream, server_stats& stats,
            local_service& local, recovery& serving, const sidecar& owner)
         : settings(initial),
-          io(1),
+          // One thread runs this loop and only it touches its sockets: no locking around each
+          // socket operation (posts from other threads, e.g. a reload, stay safe).
+          io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream)),
           commits(io.get_executor(), local),
           context{pool,    settings, stats, sessions, local, serving, commits, latency,

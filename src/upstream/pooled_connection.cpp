@@ -127,18 +127,25 @@ asio::awaitable<void> pooled_connection::read_replies() {
     }
 }
 
-// Hands every complete reply in rx_ to its sink, and streams the start of a large one.
+// Hands every complete reply in rx_ to its sink, and streams the start of a large one; then tells
+// each sink that got something, so it writes all of it at once (instead of posting a write of its
+// own to the end of the loop's turn: that costs an allocation and a lock per reply at -P 1).
 bool pooled_connection::deliver_replies() {
+    bool framed_ok = true;
     while (!rx_.empty()) {
         const std::string_view input = rx_.readable();
         const protocol::frame_result framed = framer_.next(input);
-        if (framed.status == protocol::frame_status::error || pending_.empty()) return false;
+        if (framed.status == protocol::frame_status::error || pending_.empty()) {
+            framed_ok = false;
+            break;
+        }
         if (framed.status == protocol::frame_status::complete) {
             pending_request head = std::move(pending_.front());
             pending_.pop_front();
             head_partially_delivered_ = false;
             head.sink->on_reply_bytes(input.substr(0, framed.length), true);
             rx_.consume(framed.length);
+            note_delivered(std::move(head.sink));
             continue;
         }
         const std::size_t scanned = std::min(framer_.scanned(), input.size());
@@ -147,10 +154,17 @@ bool pooled_connection::deliver_replies() {
             framer_.discard_prefix(scanned);
             rx_.consume(scanned);
             head_partially_delivered_ = true;
+            note_delivered(pending_.front().sink);
         }
-        return true;
+        break;
     }
-    return true;
+    for (const auto& sink : delivered_to_) sink->on_replies_delivered();
+    delivered_to_.clear();
+    return framed_ok;
+}
+
+void pooled_connection::note_delivered(std::shared_ptr<reply_sink> sink) {
+    if (delivered_to_.empty() || delivered_to_.back() != sink) delivered_to_.push_back(std::move(sink));
 }
 
 asio::awaitable<void> pooled_connection::watch_timeouts() {

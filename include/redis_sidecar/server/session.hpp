@@ -83,6 +83,7 @@ private:
 
     boost::asio::awaitable<void> read_requests();
     boost::asio::awaitable<void> wait_while_undecided();
+    bool decided() const;
     boost::asio::awaitable<bool> wait_until(bool (session::*condition)() const);
     void process_input();
     void execute(std::span<const std::string_view> args, std::string_view raw);
@@ -114,6 +115,7 @@ private:
     // upstream::reply_sink
     void on_reply_bytes(std::string_view bytes, bool complete) override;
     void on_reply_failed(std::string_view reason, bool partial) override;
+    void on_replies_delivered() override;
     void finish_upstream_reply();
     void complete_transformed_reply();
 

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <vector>
 #include <memory>
 #include <string>
 
@@ -62,6 +63,7 @@ private:
     boost::asio::awaitable<void> read_replies();
     boost::asio::awaitable<void> watch_timeouts();
     bool deliver_replies();
+    void note_delivered(std::shared_ptr<reply_sink> sink);
     void schedule_flush();
     void flush();
     void fail(const std::string& reason, failure_kind kind);
@@ -88,6 +90,8 @@ private:
     std::string outgoing_;  // requests queued since the last write started
     std::string writing_buffer_;
     std::deque<pending_request> pending_;
+    // Sinks that got replies from the read being delivered (each once per run of its replies).
+    std::vector<std::shared_ptr<reply_sink>> delivered_to_;
     protocol::byte_buffer rx_;
     protocol::reply_framer framer_;
 };

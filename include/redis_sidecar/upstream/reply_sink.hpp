@@ -16,6 +16,9 @@ public:
     /// The oldest unanswered request will get no reply: its connection failed or timed out.
     /// `partial` is true when some bytes of its reply were already delivered.
     virtual void on_reply_failed(std::string_view reason, bool partial) = 0;
+    /// Every reply for this sink in one read from Redis has been delivered: the moment to write
+    /// them out together. Once per sink and read, after its last on_reply_bytes of that read.
+    virtual void on_replies_delivered() {}
 };
 
 /// Receives everything a pinned (dedicated) upstream connection sends, unframed.
