@@ -47,6 +47,18 @@ struct sidecar::worker {
         pool->set_on_up([&serving] { serving.on_upstream_up(); });
     }
 
+    // Recovery outlives the workers but keeps a timer in this loop's services: it lets go of the
+    // loop before the io_context is destroyed (also when the sidecar's constructor throws).
+    ~worker() {
+        if (hosted_recovery != nullptr) hosted_recovery->detach();
+    }
+
+    /// Recovery runs on this event loop (event loop 0).
+    void host(recovery& r) {
+        r.attach(io);
+        hosted_recovery = &r;
+    }
+
     void stop() {
         stopped = true;
         background_timer.cancel();
@@ -63,6 +75,7 @@ struct sidecar::worker {
     std::vector<std::shared_ptr<listener>> listeners;
     boost::asio::steady_timer background_timer{io};
     bool stopped = false;  // on this worker's thread only
+    recovery* hosted_recovery = nullptr;
 };
 
 namespace {
@@ -89,7 +102,7 @@ sidecar::sidecar(const config::settings& settings)
           local::key_classifier(settings.blacklist_prefixes, settings.lock_prefixes, settings.cache_prefixes))) {
     for (unsigned i = 0; i < settings.threads; ++i) {
         auto w = std::make_unique<worker>(settings, stats_, *local_, *recovery_, *this);
-        if (i == 0) recovery_->attach(w->io);
+        if (i == 0) w->host(*recovery_);
         w->listeners.push_back(listener::bind_tcp(w->io, settings.listen, settings.threads > 1, w->context));
         // One loop serves the unix socket: a path cannot be shared the way a port can.
         if (i == 0 && !settings.unixsocket.empty())
