@@ -17,7 +17,7 @@ import struct
 import time
 import unittest
 
-from harness import DIRECT, RawClient, SidecarTestCase, encode, wait_for
+from harness import DIRECT, RawClient, SidecarTestCase, encode, rss, sanitized, wait_for
 
 CONNECTIONS = 5000
 ANSWERED = 1000       # SET + GET, replies read
@@ -48,14 +48,6 @@ def reset(sock):
         pass
 
 
-def proc_status(pid, field):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError("no %s in /proc/%d/status" % (field, pid))
-
-
 def proc_fd_limit(pid):
     with open("/proc/%d/limits" % pid) as f:
         for line in f:
@@ -63,12 +55,6 @@ def proc_fd_limit(pid):
                 soft = line.split()[3]
                 return float("inf") if soft == "unlimited" else int(soft)
     raise AssertionError("no 'Max open files' in /proc/%d/limits" % pid)
-
-
-def sanitized(pid):
-    """True when the process runs with AddressSanitizer, whose quarantine holds freed memory."""
-    with open("/proc/%d/maps" % pid) as f:
-        return "libasan" in f.read()
 
 
 @unittest.skipIf(DIRECT, "INTEGRATION_DIRECT=1: counts the sidecar's clients and memory")
@@ -129,11 +115,11 @@ class ManyConnectionsTest(SidecarTestCase):
         baseline = int(self.info(control)["connected_clients"])
         redis_baseline = self.redis_info("connected_clients")
 
-        rss = [proc_status(pid, "VmRSS")]
+        rss_kb = [rss(pid) // 1024]
         timings = []
         for round_no in (1, 2, 3):
             timings.append(self.one_round(control, baseline, redis_baseline, round_no))
-            rss.append(proc_status(pid, "VmRSS"))
+            rss_kb.append(rss(pid) // 1024)
 
         # Still a working proxy.
         self.assertEqual(control.call("SET", "after", "1"), b"OK")
@@ -143,13 +129,13 @@ class ManyConnectionsTest(SidecarTestCase):
         self.assertEqual(info["mode"], "up")
 
         report = "RSS kB: start %d, after each round %s; %d connections opened in %s s" % (
-            rss[0], rss[1:], CONNECTIONS, ["%.2f" % t for t in timings])
+            rss_kb[0], rss_kb[1:], CONNECTIONS, ["%.2f" % t for t in timings])
         print("\n" + report)
         if sanitized(pid):
             return  # ASan's quarantine keeps freed memory; LeakSanitizer checks leaks there
         # The first round grows the heap to its high-water mark; a leak would keep adding per round.
-        first = rss[1] - rss[0]
-        later = rss[3] - rss[1]
+        first = rss_kb[1] - rss_kb[0]
+        later = rss_kb[3] - rss_kb[1]
         self.assertLess(later, max(first // 4, 16 * 1024), "memory grew after the first round: " + report)
 
 
