@@ -1,12 +1,15 @@
 #include "redis_sidecar/config/config.hpp"
 
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <typeinfo>
 
 namespace po = boost::program_options;
 
@@ -16,6 +19,36 @@ namespace {
 
 [[noreturn]] void invalid(const std::string& option, const std::string& why) {
     throw std::runtime_error("invalid option '" + option + "': " + why);
+}
+
+// Program_options reads "-1" into an unsigned option as 4294967295 (lexical_cast wraps it), so
+// the text of every integer option is checked first, whatever its type: digits only (a '-' for
+// signed types) and within the type's range.
+template <class T>
+bool check_integer_as(const std::type_info& type, const std::string& text, const std::string& option) {
+    if (type != typeid(T)) return false;
+    T value{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size())
+        invalid(option, "'" + text + "' is not an integer from " + std::to_string(std::numeric_limits<T>::min()) +
+                            " to " + std::to_string(std::numeric_limits<T>::max()));
+    return true;
+}
+
+template <class... T>
+void check_integer(const std::type_info& type, const std::string& text, const std::string& option) {
+    (void)(check_integer_as<T>(type, text, option) || ...);
+}
+
+void check_integers(const po::parsed_options& parsed, const po::options_description& options) {
+    for (const po::option& o : parsed.options) {
+        const po::option_description* d = options.find_nothrow(o.string_key, false);
+        const auto* typed = d == nullptr ? nullptr : dynamic_cast<const po::typed_value_base*>(d->semantic().get());
+        if (typed == nullptr) continue;
+        for (const std::string& text : o.value)
+            check_integer<unsigned short, unsigned, unsigned long, unsigned long long, short, int, long, long long>(
+                typed->value_type(), text, o.string_key);
+    }
 }
 
 // Redis accepts at least 1mb for its buffer and bulk limits; the largest size is a signed 64-bit one.
@@ -371,7 +404,9 @@ parse_outcome parse_command_line(int argc, const char* const argv[], settings& o
     const po::options_description options = make_options(out, texts);
     po::variables_map vm;
     try {
-        po::store(po::parse_command_line(argc, argv, options), vm);
+        const po::parsed_options flags = po::parse_command_line(argc, argv, options);
+        check_integers(flags, options);
+        po::store(flags, vm);
         if (vm.count("help")) {
             std::cout << "Usage: redis-sidecar [options]\n" << options << "\n";
             return parse_outcome::exit_success;
@@ -385,7 +420,9 @@ parse_outcome parse_command_line(int argc, const char* const argv[], settings& o
             std::ifstream file(path);
             if (!file) invalid("config", "cannot read '" + path + "'");
             // Stored after the command line, so flags win over the file.
-            po::store(po::parse_config_file(file, options), vm);
+            const po::parsed_options lines = po::parse_config_file(file, options);
+            check_integers(lines, options);
+            po::store(lines, vm);
         }
         po::notify(vm);
     } catch (const po::error& e) {

@@ -29,6 +29,11 @@ void recovery::attach(asio::io_context& io) {
     retry_ = std::make_unique<asio::steady_timer>(io);
 }
 
+void recovery::detach() {
+    retry_.reset();
+    io_ = nullptr;
+}
+
 void recovery::stop() {
     upstream_up_.store(false, std::memory_order_release);
     asio::post(*io_, [this] { retry_->cancel(); });

@@ -69,6 +69,18 @@ struct sidecar::worker {
         pool->set_on_up([&serving] { serving.on_upstream_up(); });
     }
 
+    // Recovery outlives the workers but keeps a timer in this loop's services: it lets go of the
+    // loop before the io_context is destroyed (also when the sidecar's constructor throws).
+    ~worker() {
+        if (hosted_recovery != nullptr) hosted_recovery->detach();
+    }
+
+    /// Recovery runs on this event loop (event loop 0).
+    void host(recovery& r) {
+        r.attach(io);
+        hosted_recovery = &r;
+    }
+
     void stop() {
         stopped = true;
         background_timer.cancel();
@@ -118,6 +130,7 @@ struct sidecar::worker {
     static constexpr std::chrono::milliseconds drain_poll{10};
     bool stopped = false;  // on this worker's thread only
     boost::asio::steady_timer client_sweep_timer{io};
+    recovery* hosted_recovery = nullptr;
 };
 
 namespace {
@@ -153,7 +166,7 @@ sidecar::sidecar(const config::settings& settings)
       recovery_(std::make_unique<recovery>(upstream_, *local_, key_classes_of(settings))) {
     for (unsigned i = 0; i < settings.threads; ++i) {
         auto w = std::make_unique<worker>(settings, upstream_, stats_, *local_, *recovery_, *this);
-        if (i == 0) recovery_->attach(w->io);
+        if (i == 0) w->host(*recovery_);
         w->listeners.push_back(listener::bind_tcp(w->io, settings.listen, settings.threads > 1, w->context));
         // One loop serves the unix socket: a path cannot be shared the way a port can.
         if (i == 0 && !settings.unixsocket.empty())

@@ -21,6 +21,7 @@ for target in request_parser reply_framer; do
   log="${build}/${target}.log"
   mkdir -p "${work}" "${artifacts}"
   echo "== ${target}: ${seconds} s"
+  started="${SECONDS}"
   if "${build}/${target}_fuzz" -max_total_time="${seconds}" -timeout=10 -print_final_stats=1 \
       -dict="${here}/resp.dict" -artifact_prefix="${artifacts}" "${work}" "${here}/corpus/${target}" \
       >"${log}" 2>&1; then
@@ -32,6 +33,6 @@ for target in request_parser reply_framer; do
   fi
   executions="$(grep -oE 'stat::number_of_executed_units: [0-9]+' "${log}" | grep -oE '[0-9]+$' || echo "?")"
   corpus="$(find "${work}" -type f | wc -l)"
-  echo "${target}: ${result}, ${executions} executions, corpus ${corpus} inputs"
+  echo "${target}: ${result}, ${executions} executions in $((SECONDS - started)) s, corpus ${corpus} inputs"
 done
 exit "${status}"

@@ -100,6 +100,22 @@ def sidecar_binary():
     return path
 
 
+def rss(pid):
+    """Resident memory of process `pid`, in bytes."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
+def sanitized(pid):
+    """True when process `pid` runs with AddressSanitizer (tests/run-sanitized.sh): its quarantine
+    keeps freed memory, so RSS bounds do not hold there (LeakSanitizer checks leaks instead)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return "libasan" in f.read()
+
+
 def tail(path, n=40):
     try:
         with open(path, "rb") as f:

@@ -25,6 +25,9 @@ public:
 
     /// The event loop recovery runs on (event loop 0); before the loops run.
     void attach(boost::asio::io_context& io);
+    /// Lets go of that event loop (its timer lives in the loop's services): before the loop's
+    /// io_context is destroyed, which the recovery outlives.
+    void detach();
 
     /// Redis answers again (from any event loop): recovery starts, or runs again when it is running.
     void on_upstream_up();

@@ -1,8 +1,12 @@
 #include "redis_sidecar/config/config.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -24,6 +28,23 @@ std::string error_of(std::vector<const char*> flags) {
     }
     return "";
 }
+// A config file with `text` in a fresh temp directory, removed with the object.
+struct config_file {
+    explicit config_file(const std::string& text) {
+        if (::mkdtemp(dir.data()) == nullptr) ADD_FAILURE() << "mkdtemp failed";
+        std::ofstream(path()) << text;
+    }
+    ~config_file() {
+        std::remove(path().c_str());
+        ::rmdir(dir.c_str());
+    }
+    std::string path() const { return dir + "/redis-sidecar.conf"; }
+    std::string dir = "/tmp/config_test.XXXXXX";
+};
+// Every integer option of the sidecar (a new one belongs here too).
+const char* const integer_options[] = {"upstream-connections", "upstream-timeout", "probe-interval", "max-pinned",
+                                       "max-inflight",         "maxclients",       "threads",        "shutdown-timeout",
+                                       "timeout"};
 }  // namespace
 
 TEST(config, defaults_are_the_documented_ones) {
@@ -193,4 +214,40 @@ TEST(config, local_maxmemory_takes_redis_units) {
     EXPECT_EQ(parse({"--local-maxmemory", "2097152"}).local_maxmemory, 2097152u);
     EXPECT_NE(error_of({"--local-maxmemory", "-1"}).find("'local-maxmemory'"), std::string::npos);
     EXPECT_NE(error_of({"--local-maxmemory", "1.5gb"}).find("'local-maxmemory'"), std::string::npos);
+}
+
+// Program_options alone reads "-1" into an unsigned as 4294967295 and runs with it.
+TEST(config, negative_numbers_are_refused_not_wrapped) {
+    EXPECT_EQ(error_of({"--maxclients=-1"}), "invalid option 'maxclients': '-1' is not an integer from 0 to 4294967295");
+    EXPECT_EQ(error_of({"--maxclients", "-1"}), "invalid option 'maxclients': '-1' is not an integer from 0 to 4294967295");
+    EXPECT_EQ(error_of({"--timeout=-5"}), "invalid option 'timeout': '-5' is not an integer from 0 to 4294967295");
+    for (const std::string option : integer_options) {
+        const std::string flag = "--" + option + "=-1";
+        EXPECT_EQ(error_of({flag.c_str()}).rfind("invalid option '" + option + "': '-1' is not an integer", 0), 0u)
+            << flag;
+    }
+}
+
+TEST(config, malformed_or_out_of_range_numbers_name_their_option) {
+    for (const char* flag : {"--threads=abc", "--max-inflight=12x", "--shutdown-timeout=+5", "--probe-interval=0x10",
+                             "--upstream-timeout=4294967296", "--timeout=4294967296",
+                             "--max-pinned= 7", "--max-pinned=1.5"}) {
+        const std::string option = std::string(flag).substr(2, std::string(flag).find('=') - 2);
+        EXPECT_EQ(error_of({flag}).rfind("invalid option '" + option + "': '", 0), 0u) << flag << ": " << error_of({flag});
+    }
+    // The extremes of each type still parse.
+    EXPECT_EQ(parse({"--shutdown-timeout=4294967295"}).shutdown_timeout_ms, 4294967295u);
+    EXPECT_EQ(parse({"--max-pinned=0"}).max_pinned, 0u);
+}
+
+TEST(config, numbers_in_the_config_file_are_checked_too) {
+    for (const std::string option : integer_options) {
+        const config_file file(option + " = -1\n");
+        EXPECT_EQ(error_of({"--config", file.path().c_str()}).rfind("invalid option '" + option + "': '-1'", 0), 0u)
+            << option;
+    }
+    const config_file good("maxclients = 12\nlocal-maxmemory = 1mb\n");
+    const settings s = parse({"--config", good.path().c_str()});
+    EXPECT_EQ(s.maxclients, 12u);
+    EXPECT_EQ(s.local_maxmemory, 1024u * 1024);
 }
