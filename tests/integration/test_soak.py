@@ -109,13 +109,14 @@ class SoakTest(DurableTestCase, unittest.TestCase):
     # -- flows -----------------------------------------------------------------------------------
     def blacklist_flow(self, s, stop, who, rng):
         r = self.py()
+        r.set_response_callback("SET", lambda reply, **options: reply)  # the raw reply, for the error message
         n = 0
         while not stop.is_set():
             token = "soak-%s-%d-%s" % (who, n, uuid.uuid4().hex[:8])
             n += 1
             key = token_key(token)
             ok, v = self.call(s, who, "SET %s" % key, lambda: r.set(key, 1, ex=WEEK))
-            if ok and v is True:
+            if ok and v == "OK":
                 with s.guard:
                     phase = s.phase
                     s.acked.append((token, phase))
@@ -124,7 +125,7 @@ class SoakTest(DurableTestCase, unittest.TestCase):
                     s.violation("%s: revoked token %s (acknowledged while %s) not seen right after: GET -> %r"
                                 % (who, token, phase, got))
             elif ok:
-                s.error(who, "SET %s" % key, "reply %r instead of True" % (v,))
+                s.error(who, "SET %s" % key, "reply %r instead of 'OK'" % (v,))
             # Earlier revocations, from any thread, are still seen.
             with s.guard:
                 sample = rng.sample(s.acked, min(3, len(s.acked)))
