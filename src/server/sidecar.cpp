@@ -101,7 +101,9 @@ struct sidecar::worker {
     }
 
     void wait_for_sessions(std::chrono::steady_clock::time_point deadline, std::function<void()> drained) {
+        if (drain_finished) return;  // a poll cancelled by stop() still runs its handler
         if (sessions.size() == 0 || std::chrono::steady_clock::now() >= deadline || stopped) {
+            drain_finished = true;
             if (sessions.size() > 0)
                 spdlog::warn("shutdown: closing {} clients still waiting for replies", sessions.size());
             stop();
@@ -128,7 +130,8 @@ struct sidecar::worker {
     boost::asio::steady_timer background_timer{io};
     boost::asio::steady_timer drain_timer{io};
     static constexpr std::chrono::milliseconds drain_poll{10};
-    bool stopped = false;  // on this worker's thread only
+    bool stopped = false;         // on this worker's thread only
+    bool drain_finished = false;  // `drained` ran: it must run once per loop
     boost::asio::steady_timer client_sweep_timer{io};
     recovery* hosted_recovery = nullptr;
 };
