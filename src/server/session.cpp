@@ -251,7 +251,7 @@ void session::process_input() {
         rx_.consume(parsed.consumed);
     }
     if (rx_.empty()) rx_.shrink_to(keep_capacity);
-    if (!durable_replies_.empty() && !awaiting_commit_) {
+    if (has_uncommitted_answers() && !awaiting_commit_) {
         awaiting_commit_ = true;
         context_.commits.wait(shared_from_this());
     }
@@ -369,15 +369,40 @@ void session::answer_locally(std::span<const std::string_view> args) {
     durable_replies_.push_back(std::move(out));
 }
 
-// The journal commit that covers this session's durable writes is done: their replies go out; if
-// the disk refused, each of them gets an error instead: nothing is acknowledged that is not stored.
+// The journal commit that covers this session's durable writes is done: their replies may go out;
+// if the disk refused, each of them gets an error instead: nothing is acknowledged that is not
+// stored. Each still waits for its turn: a request forwarded before it (Redis was up on another
+// event loop, or came back) may not have its reply yet.
 void session::on_journal_committed(std::error_code ec) {
     awaiting_commit_ = false;
-    std::string failure;
-    if (ec) protocol::write_error(failure, "ERR the sidecar could not store this write durably: " + ec.message());
-    for (const std::string& answer : durable_replies_) on_reply_bytes(ec ? failure : answer, true);
-    durable_replies_.clear();
+    if (ec) {
+        std::string failure;
+        protocol::write_error(failure, "ERR the sidecar could not store this write durably: " + ec.message());
+        for (std::size_t i = committed_answers_; i < durable_replies_.size(); ++i) durable_replies_[i] = failure;
+    }
+    committed_answers_ = durable_replies_.size();
+    release_committed_answers();
     flush();
+}
+
+// Delivers the stored durable answers whose runs have reached the front, with the local replies
+// queued behind each.
+void session::release_committed_answers() {
+    while (committed_answers_ > 0 && !runs_.empty() && runs_.front().local_answer) {
+        if (!stopped_) out_.append(durable_replies_.front());
+        durable_replies_.pop_front();
+        --committed_answers_;
+        forget_oldest_inflight();
+        --inflight_;
+        note_ready(runs_.front().started, 1, true);
+        pop_front_run();
+    }
+    wake_reader();
+}
+
+void session::pop_front_run() {
+    if (!stopped_) out_.append(runs_.front().local_after);
+    runs_.pop_front();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -390,6 +415,16 @@ void session::forward(std::string_view raw, reply_action action) {
         const protocol::parse_result parsed = replay_parser_.parse(raw);
         if (parsed.status == protocol::parse_status::complete) answer_locally(replay_parser_.args());
         return;
+    }
+    // Replies from Redis go to the front run: a durable answer ahead of this request must be
+    // stored (and so releasable) before Redis can answer. Rare: only when forwarding resumes
+    // within the turn that answered locally.
+    if (has_uncommitted_answers()) [[unlikely]] {
+        if (!awaiting_commit_) {
+            awaiting_commit_ = true;
+            context_.commits.wait(shared_from_this());
+        }
+        context_.commits.commit_now();
     }
     if (action == reply_action::pass && !runs_.empty() && runs_.back().action == reply_action::pass &&
         !runs_.back().local_answer && runs_.back().started == batch_started_ && runs_.back().local_after.empty()) {
@@ -518,8 +553,8 @@ void session::finish_upstream_reply() {
     reply_run& head = runs_.front();
     note_ready(head.started, 1, head.local_answer);
     if (--head.upstream_count == 0) {
-        out_.append(head.local_after);
-        runs_.pop_front();
+        pop_front_run();
+        if (committed_answers_ > 0) release_committed_answers();
     }
     wake_reader();
 }

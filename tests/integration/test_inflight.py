@@ -14,7 +14,7 @@ import time
 import unittest
 
 from degraded_support import (DegradedTestCase, RawClient, ReplyError, encode, info_sidecar, is_outcome_unknown,
-                              mode, sidecar_only, timed_call, wait_mode)
+                              mode, sidecar_only, timed_call, wait_for, wait_mode)
 
 OK = b"OK"
 UNKNOWN = "outcome unknown"
@@ -242,6 +242,50 @@ class InflightTest(DegradedTestCase):
             t.join(15)
         self.assertEqual(errors, [])
         self.assertEqual(c.call("GET", "shared"), b"400")
+
+
+@sidecar_only("in-flight handling is the sidecar's")
+class ReplyOrderAcrossEventLoopsTest(DegradedTestCase):
+    """With two event loops, one may find Redis hung (and stop forwarding for both) while the
+    other's connections still wait for Redis's replies. A durable write answered locally on the
+    second loop must then wait behind the request its client sent before it: its reply once went
+    out as the reply to that earlier request, and Redis's late answer as the write's."""
+
+    UPSTREAM_TIMEOUT = 1.0
+    sidecar_args = ("--threads", "2", "--upstream-timeout", str(int(UPSTREAM_TIMEOUT * 1000)),
+                    "--probe-interval", "10000")
+    CLIENTS = 16
+
+    def test_durable_answer_waits_for_the_request_before_it(self):
+        clients = [self.client(timeout=5) for _ in range(self.CLIENTS)]
+        for c in clients:  # connections spread over both loops (SO_REUSEPORT hashes them)
+            self.assertEqual(c.call("PING"), b"PONG")
+        self.env.redis.pause()
+        self.addCleanup(self._resume_quietly)
+        t0 = time.monotonic()
+        # This request times out first: its loop finds Redis hung and forwarding stops.
+        self.client(timeout=5).send(encode("GET", "first"))
+        time.sleep(self.UPSTREAM_TIMEOUT / 2)
+        for c in clients:
+            c.send(encode("GET", "absent"))
+        wait_for(lambda: mode(self.port) != "up", 3 * self.UPSTREAM_TIMEOUT, interval=0.01,
+                 what="forwarding stopped after the first request's timeout")
+        t_set = time.monotonic()
+        for c in clients:
+            c.send(encode("SET", "jwt_token_blacklist_order", "1", "EX", "604800"))
+        exercised = 0
+        for i, c in enumerate(clients):
+            get_reply = c.read_reply()
+            got_get = time.monotonic()
+            set_reply = c.read_reply()
+            self.assertNotEqual(get_reply, OK, "client %d: the GET got the SET's reply" % i)
+            self.assertEqual(set_reply, OK, "client %d: the SET got %r" % (i, set_reply))
+            # A client on the other loop gets its GET answered only at its own timeout.
+            if got_get > t_set and got_get - t0 >= self.UPSTREAM_TIMEOUT * 1.4:
+                exercised += 1
+        if t_set - t0 >= self.UPSTREAM_TIMEOUT * 1.5 or exercised == 0:
+            self.skipTest("no client was left waiting on the second loop (machine too slow, or every "
+                          "connection on one loop): the case was not exercised")
 
 
 if __name__ == "__main__":

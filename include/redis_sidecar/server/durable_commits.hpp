@@ -21,6 +21,10 @@ public:
     /// stored; it is told (session::on_journal_committed) after the commit at the end of this turn.
     void wait(std::shared_ptr<session> waiter);
 
+    /// Commits now, for every waiter: a session about to forward behind a durable answer that is
+    /// not stored yet (Redis came back meanwhile) cannot let Redis's reply overtake it.
+    void commit_now() { commit_all(); }
+
 private:
     void commit_all();
 

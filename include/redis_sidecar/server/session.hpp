@@ -118,6 +118,9 @@ private:
     void on_replies_delivered() override;
     void finish_upstream_reply();
     void complete_transformed_reply();
+    bool has_uncommitted_answers() const { return durable_replies_.size() > committed_answers_; }
+    void release_committed_answers();
+    void pop_front_run();
 
     void note_ready(std::chrono::steady_clock::time_point started, std::uint32_t count, bool local_answer);
     void record_latencies();
@@ -150,7 +153,11 @@ private:
     std::size_t inflight_log_begin_ = 0;
     std::deque<std::uint32_t> inflight_lengths_;
     protocol::request_parser replay_parser_;
-    std::vector<std::string> durable_replies_;  // local answers waiting for the journal commit
+    /// Durable local answers, in the order of their runs: the first `committed_answers_` are
+    /// stored and go out once their run is at the front (a forwarded request before them may
+    /// still wait for Redis); the rest wait for the journal commit.
+    std::deque<std::string> durable_replies_;
+    std::size_t committed_answers_ = 0;
     bool awaiting_commit_ = false;
     std::string out_;
     std::string writing_buffer_;
