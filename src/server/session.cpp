@@ -436,7 +436,7 @@ void session::forward(std::string_view raw, reply_action action) {
     ++batch_forwarded_;
     inflight_log_.append(raw);
     inflight_lengths_.push_back(static_cast<std::uint32_t>(raw.size()));
-    connection->send(shared_from_this(), raw);
+    connection->send(shared_from_this(), raw, batch_started_);
 }
 
 void session::forward_args(std::span<const std::string_view> args, reply_action action) {

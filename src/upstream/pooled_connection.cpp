@@ -190,12 +190,13 @@ asio::awaitable<void> pooled_connection::watch_timeouts() {
 void pooled_connection::send_heartbeat() {
     static constexpr std::string_view ping = "*1\r\n$4\r\nPING\r\n";
     last_activity_ = std::chrono::steady_clock::now();
-    send(heartbeat_sink(), ping);
+    send(heartbeat_sink(), ping, last_activity_);
 }
 
-void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request) {
+void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request,
+                             std::chrono::steady_clock::time_point received) {
     outgoing_.append(request);
-    pending_.push_back({std::move(sink), std::chrono::steady_clock::now()});
+    pending_.push_back({std::move(sink), received});
     schedule_flush();
 }
 

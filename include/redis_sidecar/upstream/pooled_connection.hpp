@@ -50,8 +50,11 @@ public:
     std::size_t pending() const { return pending_.size(); }
 
     /// Queues `request` (one whole RESP command) for `sink`; requires ready(). The bytes are
-    /// copied, so the caller may reuse its buffer at once.
-    void send(std::shared_ptr<reply_sink> sink, std::string_view request);
+    /// copied, so the caller may reuse its buffer at once. The upstream timeout counts from
+    /// `received` (when the client's request was read: one clock reading per read, not one per
+    /// request of a pipeline).
+    void send(std::shared_ptr<reply_sink> sink, std::string_view request,
+              std::chrono::steady_clock::time_point received);
 
 private:
     struct pending_request {
