@@ -409,7 +409,7 @@ void session::pop_front_run() {
 // Forwarding over the shared pool
 
 void session::forward(std::string_view raw, reply_action action) {
-    upstream::pooled_connection* connection = context_.pool->pick(affinity_);
+    upstream::pooled_connection* connection = pick_connection();
     if (connection == nullptr) {
         // Redis went down while this batch was being read: the rest is answered locally.
         const protocol::parse_result parsed = replay_parser_.parse(raw);
@@ -437,6 +437,17 @@ void session::forward(std::string_view raw, reply_action action) {
     inflight_log_.append(raw);
     inflight_lengths_.push_back(static_cast<std::uint32_t>(raw.size()));
     connection->send(shared_from_this(), raw, batch_started_);
+}
+
+// Replies are matched to requests by their order, which only one connection keeps: while this
+// client has requests in flight, the next ones follow them over the same connection, even if its
+// preferred one is back after a failure (Redis would answer a request there first). A connection
+// that failed has answered all of its requests (with errors or local replays) before it is ready
+// again, so leaving it then is safe.
+upstream::pooled_connection* session::pick_connection() {
+    if (inflight_ > 0 && connection_ != nullptr && connection_->ready()) return connection_;
+    connection_ = context_.pool->pick(affinity_);
+    return connection_;
 }
 
 void session::forward_args(std::span<const std::string_view> args, reply_action action) {

@@ -88,6 +88,7 @@ private:
     void process_input();
     void execute(std::span<const std::string_view> args, std::string_view raw);
     void forward(std::string_view raw, reply_action action = reply_action::pass);
+    upstream::pooled_connection* pick_connection();
     void forward_args(std::span<const std::string_view> args, reply_action action);
     bool serving_redis() const;
     void answer_locally(std::span<const std::string_view> args);
@@ -138,6 +139,8 @@ private:
     session_context& context_;
     std::uint64_t id_;
     std::size_t affinity_;
+    /// The pool connection this client's forwarded requests last went over (see pick_connection).
+    upstream::pooled_connection* connection_ = nullptr;
     std::string name_;
 
     protocol::byte_buffer rx_;

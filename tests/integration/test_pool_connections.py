@@ -1,0 +1,70 @@
+"""The shared pool's connections to Redis: replies stay matched to requests when one connection is
+lost and comes back while a client's requests wait on another.
+
+Replies are matched to requests by order, which holds on one connection only. A client whose
+connection was lost goes on over another; when the lost one is back, the client's next request
+must not overtake the ones still waiting on the other (Redis would answer it first).
+"""
+
+import time
+import unittest
+
+from degraded_support import DegradedTestCase, RawClient, encode, info_sidecar, sidecar_only, wait_for
+
+OK = b"OK"
+
+
+def client_list(redis_client):
+    """CLIENT LIST -> [dict of its fields], one per connection."""
+    text = redis_client.call("CLIENT", "LIST").decode()
+    return [dict(field.split("=", 1) for field in line.split(" ") if "=" in field)
+            for line in text.splitlines() if line]
+
+
+@sidecar_only("the shared pool is the sidecar's")
+class ConnectionBackWhileRequestsWaitTest(DegradedTestCase):
+    # A write held by CLIENT PAUSE must not time out; reconnecting is retried every 200 ms or so.
+    sidecar_args = ("--upstream-connections", "2", "--upstream-timeout", "20000", "--probe-interval", "200")
+
+    def ready_connections(self):
+        return int(info_sidecar(self.port)["upstream_connections_ready"])
+
+    def restore_redis(self, r):
+        r.call("CLIENT", "UNPAUSE")
+        r.call("CONFIG", "SET", "maxclients", "10000")
+
+    def test_next_request_follows_the_ones_waiting_on_the_other_connection(self):
+        r = RawClient(self.env.redis_port, timeout=10)
+        self.addCleanup(r.close)
+        self.addCleanup(self.restore_redis, r)
+        r.call_ok("SET", "order-key", "old")
+        c = self.client(timeout=10)
+        wait_for(lambda: self.ready_connections() == 2, 5, what="both pool connections ready")
+
+        # The pool connection that carries this client: the one that ran its ECHO last.
+        self.assertEqual(c.call("ECHO", "which-connection"), b"which-connection")
+        carrying = [e["id"] for e in client_list(r) if e.get("cmd") == "echo"]
+        self.assertEqual(len(carrying), 1, client_list(r))
+
+        # Lose it, and keep it from coming back (Redis refuses new connections) for a while.
+        r.call_ok("CONFIG", "SET", "maxclients", str(len(client_list(r)) - 1))
+        self.assertEqual(r.call("CLIENT", "KILL", "ID", carrying[0]), 1)
+        wait_for(lambda: self.ready_connections() == 1, 5, what="the killed connection seen lost")
+
+        # The client's write goes over the other connection, where Redis holds it.
+        r.call_ok("CLIENT", "PAUSE", "20000", "WRITE")
+        c.send(encode("SET", "order-key", "new"))
+        time.sleep(0.1)  # on its way to Redis over the other connection before the lost one is back
+
+        # The lost connection comes back; the client's read must still wait behind its write.
+        r.call_ok("CONFIG", "SET", "maxclients", "10000")
+        wait_for(lambda: self.ready_connections() == 2, 10, what="the lost connection back")
+        c.send(encode("GET", "order-key"))
+        time.sleep(0.3)  # where it went wrong, Redis answered the GET by now (reads are not paused)
+        r.call_ok("CLIENT", "UNPAUSE")
+        self.assertEqual(c.read_reply(), OK, "the SET got another request's reply")
+        self.assertEqual(c.read_reply(), b"new", "the GET overtook the SET before it")
+
+
+if __name__ == "__main__":
+    unittest.main()
