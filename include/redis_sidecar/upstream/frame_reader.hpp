@@ -13,6 +13,12 @@
 
 namespace redis_sidecar::upstream {
 
+/// The whole reply (or RESP3 push) at the start of `rx`, consumed, when it is all there already:
+/// no I/O. `framer` keeps the progress of one still arriving. Sets `not_resp` when `rx` cannot be
+/// RESP (the connection can no longer be trusted).
+std::optional<std::string> take_buffered_frame(protocol::byte_buffer& rx, protocol::reply_framer& framer,
+                                               bool& not_resp);
+
 /// The next whole reply (or RESP3 push) from `stream`, read through `rx` (bytes after it stay
 /// there); nothing when the connection failed or the stream is not RESP. `framer` keeps the
 /// progress of a reply across calls. When reading failed and `failure` is given, it says why (it
