@@ -324,6 +324,10 @@ void local_service::handover() {
     // Redis holds the locks now, and local cache entries would go stale as Redis moves on.
     drop_local_copies({local::key_class::lock, local::key_class::cache, local::key_class::default_class});
     engine_.keys().set_write_observer([this](std::string_view key) { on_write(key); });
+    // Nothing is owed any more (this round found nothing to push): a lock released or expired
+    // here during the outage is no longer one taken here, as after the journal's replayed marker
+    // on load.
+    dirty_lock_keys_.clear();
     journal_->append(local::journal_record::make_replayed(journal_->last_sequence()));
     if (const std::error_code ec = journal_->flush()) spdlog::error("journal: write failed: {}", ec.message());
 }

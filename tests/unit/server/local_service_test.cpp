@@ -148,3 +148,14 @@ TEST_F(local_service_test, only_locks_taken_here_are_pushed_to_redis_even_after_
     store_->reconciled(store_->pending_reconciliation(true));
     EXPECT_TRUE(pushed().empty());  // pushed once, owed no more
 }
+
+TEST_F(local_service_test, handover_forgets_the_locks_released_during_the_outage) {
+    // Released (or expired) here while Redis was away: never pushed, so never reconciled; once a
+    // round found nothing owed, nothing is, and INFO's owed_locks says so.
+    run({"GETSET", "user_request_block_1", "1"});
+    run({"DEL", "user_request_block_1"});
+    EXPECT_EQ(store_->store_figures().owed_locks, 1u);
+    store_->reconciled(store_->pending_reconciliation(true));
+    store_->handover();
+    EXPECT_EQ(store_->store_figures().owed_locks, 0u);
+}
