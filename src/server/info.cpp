@@ -64,6 +64,10 @@ std::string format_sidecar_section(const sidecar_figures& f) {
     line(out, "owed_cache_invalidations", l.owed_cache_invalidations);
     line(out, "owed_locks", l.owed_locks);
     line(out, "owed_default_keys_to_drop", l.owed_default_keys_to_drop);
+    line(out, "mirror_readbacks", l.mirror_readbacks);
+    line(out, "mirror_readback_corrections", l.mirror_readback_corrections);
+    line(out, "mirror_readbacks_pending", l.mirror_readbacks_pending);
+    line(out, "mirror_readbacks_dropped", l.mirror_readbacks_dropped);
     return out;
 }
 

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/server/command_table.hpp"
 
 namespace redis_sidecar::server {
@@ -116,7 +117,30 @@ std::string_view written_key(std::span<const std::string_view> args) {
         return args.size() > 3 && args[2] != "0" ? args[3] : std::string_view{};
     return args.size() > 1 ? args[1] : std::string_view{};
 }
+
+// Every key a mirrored write names: DEL and UNLINK several, EVAL/EVALSHA those numkeys says,
+// the others their first argument.
+template <typename Visit>
+void for_each_written_key(std::span<const std::string_view> args, Visit visit) {
+    if (equals_lower(args[0], "eval") || equals_lower(args[0], "evalsha")) {
+        std::int64_t numkeys = 0;
+        if (args.size() < 3 || !protocol::parse_int64(args[2], numkeys) || numkeys < 0) return;
+        const std::size_t end = std::min(args.size(), 3 + static_cast<std::size_t>(numkeys));
+        for (std::size_t i = 3; i < end; ++i) visit(args[i]);
+    } else if (equals_lower(args[0], "del") || equals_lower(args[0], "unlink")) {
+        for (std::size_t i = 1; i < args.size(); ++i) visit(args[i]);
+    } else if (args.size() > 1) {
+        visit(args[1]);
+    }
+}
 }  // namespace
+
+readback_effect readback_effect_for(local::key_class c, bool owed_to_redis, bool in_redis, bool asked_again) {
+    if (c == local::key_class::blacklist) return in_redis ? readback_effect::hold : readback_effect::keep;
+    if (c != local::key_class::lock || owed_to_redis) return readback_effect::keep;
+    if (in_redis) return readback_effect::hold;
+    return asked_again ? readback_effect::keep : readback_effect::drop;
+}
 
 bool local_service::mirrors(std::span<const std::string_view> args) const {
     const std::string_view key = written_key(args);
@@ -125,6 +149,12 @@ bool local_service::mirrors(std::span<const std::string_view> args) const {
 
 void local_service::mirror_entry(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
     std::lock_guard lock(mutex_);
+    hold_as_redis(key, value, expire_at_ms);
+}
+
+// The local copy becomes what Redis holds, journaled as Redis's own (never pushed back); nothing
+// is written when it is that already.
+void local_service::hold_as_redis(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
     const local::keyspace::entry* e = engine_.keys().find(key, engine_.now_ms(), false);
     if (e != nullptr && e->value() == value && e->expire_at() == expire_at_ms) return;
     mirroring_ = true;
@@ -132,6 +162,39 @@ void local_service::mirror_entry(std::string_view key, std::string_view value, s
     engine_.keys().set(key, value, expire_at_ms);
     journal_touched_keys();
     mirroring_ = false;
+}
+
+// Redis does not hold the key: neither does the local copy, and the journal says so.
+void local_service::drop_as_redis(std::string_view key) {
+    mirroring_ = true;
+    touched_.clear();
+    engine_.keys().erase(key, engine_.now_ms());
+    journal_touched_keys();
+    mirroring_ = false;
+}
+
+void local_service::set_readbacks(std::shared_ptr<upstream::readback_queue> readbacks) {
+    std::lock_guard lock(mutex_);
+    readbacks_ = std::move(readbacks);
+}
+
+void local_service::apply_readback(std::string_view key, std::optional<std::string_view> value,
+                                   std::int64_t expire_at_ms, bool asked_again) {
+    std::lock_guard lock(mutex_);
+    ++readbacks_applied_;
+    const local::key_class c = classes_.classify(key);
+    const bool owed = c == local::key_class::lock && dirty_lock_keys_.contains(key);
+    const readback_effect effect = readback_effect_for(c, owed, value.has_value(), asked_again);
+    // Counted when what a client sees differs (held or not, by which value); expiries differ by
+    // the clocks' milliseconds after every EXPIRE and are taken from Redis silently.
+    if (effect != readback_effect::keep && !copy_matches(key, value)) ++readback_corrections_;
+    if (effect == readback_effect::hold) hold_as_redis(key, *value, expire_at_ms);
+    if (effect == readback_effect::drop) drop_as_redis(key);
+}
+
+bool local_service::copy_matches(std::string_view key, std::optional<std::string_view> value) {
+    const local::keyspace::entry* e = engine_.keys().find(key, engine_.now_ms(), false);
+    return e == nullptr ? !value : value && e->value() == *value;
 }
 
 bool local_service::fails_closed(std::string_view key) const {
@@ -179,6 +242,24 @@ void local_service::mirror(std::span<const std::string_view> args, std::string_v
     engine_.execute(applied, ignored);
     journal_touched_keys();
     mirroring_ = false;
+    ask_for_readbacks(args);
+}
+
+// Asked after the write is applied here, so the readback runs in Redis after the write and its
+// result is applied here after it. Whatever the local engine made of the write (even a script it
+// does not know), the readback brings Redis's result.
+void local_service::ask_for_readbacks(std::span<const std::string_view> args) {
+    if (!readbacks_) return;
+    const std::int64_t now = engine_.now_ms();
+    for_each_written_key(args, [&](std::string_view key) {
+        const local::key_class c = classes_.classify(key);
+        // A blacklist entry matters only when the write removed it: a revocation Redis holds
+        // must not be lost to two writes applied here in the wrong order. Other blacklist
+        // writes are read back by the tracking pushes already.
+        if (c == local::key_class::lock ||
+            (c == local::key_class::blacklist && engine_.keys().find(key, now, false) == nullptr))
+            readbacks_->request(key);
+    });
 }
 
 void local_service::on_write(std::string_view key) {
@@ -381,6 +462,8 @@ local_store_figures local_service::store_figures() {
     f.owed_cache_invalidations = dirty_cache_keys_.size() + cache_patterns_.size();
     f.owed_locks = dirty_lock_keys_.size();
     f.owed_default_keys_to_drop = dirty_default_keys_.size();
+    f.mirror_readbacks = readbacks_applied_;
+    f.mirror_readback_corrections = readback_corrections_;
     return f;
 }
 

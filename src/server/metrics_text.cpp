@@ -64,6 +64,16 @@ void write_local_store(metrics::exposition& e, const sidecar_figures& f) {
     e.sample("redis_sidecar_replay_backlog", f.local.owed_cache_invalidations, {{"kind", "cache_invalidations"}});
     e.sample("redis_sidecar_replay_backlog", f.local.owed_locks, {{"kind", "locks"}});
     e.sample("redis_sidecar_replay_backlog", f.local.owed_default_keys_to_drop, {{"kind", "default_keys_to_drop"}});
+    counter(e, "redis_sidecar_mirror_readbacks_total", "Keys read back from Redis after mirrored writes.",
+            f.local.mirror_readbacks);
+    counter(e, "redis_sidecar_mirror_readback_corrections_total",
+            "Readbacks that changed the local copy's value or presence (a mirrored write applied out of "
+            "Redis's order).",
+            f.local.mirror_readback_corrections);
+    gauge(e, "redis_sidecar_mirror_readbacks_pending", "Readbacks asked for and not applied yet.",
+          f.local.mirror_readbacks_pending);
+    counter(e, "redis_sidecar_mirror_readbacks_dropped_total",
+            "Readbacks not asked for because too many waited already.", f.local.mirror_readbacks_dropped);
 }
 
 void write_recovery(metrics::exposition& e, const sidecar_figures& f) {

@@ -167,6 +167,7 @@ sidecar::sidecar(const config::settings& settings)
       upstream_(upstream_settings_from(settings)),
       local_(std::make_unique<local_service>(settings)),
       recovery_(std::make_unique<recovery>(upstream_, *local_, key_classes_of(settings))) {
+    local_->set_readbacks(readbacks_);
     for (unsigned i = 0; i < settings.threads; ++i) {
         auto w = std::make_unique<worker>(settings, upstream_, stats_, *local_, *recovery_, *this);
         if (i == 0) w->host(*recovery_);
@@ -201,14 +202,21 @@ void sidecar::run() {
     for (auto& t : threads) t.join();
 }
 
-// Revocations made elsewhere reach the local mirror through Redis's tracking pushes. A reload
-// that changes the blacklist prefixes starts a new feed; the old one ends at its next check.
+// Revocations made elsewhere reach the local mirror through Redis's tracking pushes, and lock
+// keys written through this sidecar are read back in Redis's order. A reload that changes the
+// blacklist prefixes starts a new feed; the old one ends at its next check (and applies no
+// readback after the new one started).
 void sidecar::start_mirror_feed() {
     const std::uint64_t generation = ++mirror_generation_;
     upstream::mirror_feed_options options;
     options.prefixes = settings_.blacklist_prefixes;
+    options.readbacks = readbacks_;
     options.on_entry = [this](std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
         local_->mirror_entry(key, value, expire_at_ms);
+    };
+    options.on_readback = [this](std::string_view key, std::optional<std::string_view> value,
+                                 std::int64_t expire_at_ms, bool asked_again) {
+        local_->apply_readback(key, value, expire_at_ms, asked_again);
     };
     options.on_warm = [](std::uint64_t entries) { spdlog::info("mirror: {} blacklist entries read from Redis", entries); };
     options.running = [this, generation] {
@@ -318,6 +326,8 @@ sidecar_figures sidecar::figures() const {
     f.idle_timeout_disconnections = server_stats::get(stats_.idle_timeout_disconnections);
     f.recovery = recovery_->figures();
     f.local = local_->store_figures();
+    f.local.mirror_readbacks_pending = readbacks_->pending();
+    f.local.mirror_readbacks_dropped = readbacks_->dropped();
     return f;
 }
 

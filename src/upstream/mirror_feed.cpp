@@ -1,13 +1,17 @@
 #include "redis_sidecar/upstream/mirror_feed.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <deque>
+#include <memory>
 #include <optional>
+#include <span>
 #include <spdlog/spdlog.h>
 #include <variant>
 
@@ -22,7 +26,6 @@
 namespace asio = boost::asio;
 using asio::as_tuple;
 using asio::use_awaitable;
-using namespace asio::experimental::awaitable_operators;
 
 namespace redis_sidecar::upstream {
 
@@ -32,6 +35,8 @@ namespace {
 constexpr std::chrono::seconds idle_check{1};
 // Keys read per pipelined round trip.
 constexpr std::size_t fetch_chunk = 256;
+// Bytes the feed makes room for before each read.
+constexpr std::size_t read_chunk = 16 * 1024;
 
 // The scalars of a frame in order: bulk strings, and nulls as nullopt (enough for the replies
 // the feed reads: SCAN, GET, PEXPIRETIME, invalidation pushes).
@@ -64,8 +69,9 @@ frame_items items_of(std::string_view frame) {
 
 class feed {
 public:
-    feed(redis_stream& stream, protocol::byte_buffer& rx, const mirror_feed_options& options)
-        : stream_(stream), rx_(rx), options_(options) {}
+    feed(redis_stream& stream, protocol::byte_buffer& rx, const mirror_feed_options& options,
+         asio::steady_timer& wake)
+        : stream_(stream), rx_(rx), options_(options), wake_(wake) {}
 
     asio::awaitable<bool> enable_tracking() {
         std::string commands;
@@ -102,13 +108,16 @@ public:
                     if (items.bulks[i]) keys.push_back(std::move(*items.bulks[i]));
                 found += keys.size();
                 if (!co_await fetch(keys)) co_return false;
+                // A long warm-up (many tokens) does not hold back lock readbacks asked for meanwhile.
+                if (!co_await read_back_requested()) co_return false;
             } while (cursor != "0");
         }
-        if (options_.on_warm) options_.on_warm(found);
+        if (options_.on_warm && !options_.prefixes.empty()) options_.on_warm(found);
         co_return true;
     }
 
-    // Reads pushes until the connection fails (false) or the feed should stop (true).
+    // Reads pushes and serves readbacks until the connection fails (false) or the feed should
+    // stop (true).
     asio::awaitable<bool> follow() {
         while (options_.running()) {
             if (!invalidated_.empty()) {
@@ -117,12 +126,16 @@ public:
                 if (!co_await fetch(keys)) co_return false;
                 continue;
             }
-            asio::steady_timer idle(co_await asio::this_coro::executor, idle_check);
-            auto outcome = co_await (next_frame() || idle.async_wait(as_tuple(use_awaitable)));
-            if (outcome.index() == 1) continue;
-            const std::optional<std::string> frame = std::get<0>(std::move(outcome));
-            if (!frame) co_return false;
-            if (!take_push(*frame)) co_return false;  // only pushes arrive unasked
+            if (options_.readbacks && options_.readbacks->size() > 0) {
+                if (!co_await read_back_requested()) co_return false;
+                continue;
+            }
+            bool not_resp = false;
+            if (auto frame = take_buffered_frame(rx_, framer_, not_resp)) {
+                if (!take_push(*frame)) co_return false;  // only pushes arrive unasked
+                continue;
+            }
+            if (not_resp || !co_await wait_for_bytes_or_wake()) co_return false;
         }
         co_return true;
     }
@@ -152,6 +165,77 @@ private:
             }
         }
         co_return true;
+    }
+
+    // Waits until Redis sends bytes (kept in rx_) or `wake_` fires: a readback was asked for, or
+    // the idle check is due. Both outcomes are collected, whichever came first, so bytes read
+    // just as the timer fired are never lost (a lost push would be a revocation missed). False
+    // when the connection failed.
+    asio::awaitable<bool> wait_for_bytes_or_wake() {
+        rx_.prepare(read_chunk);
+        wake_.expires_after(idle_check);
+        auto [order, read_error, read, wait_error] =
+            co_await asio::experimental::make_parallel_group(
+                stream_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()), asio::deferred),
+                wake_.async_wait(asio::deferred))
+                .async_wait(asio::experimental::wait_for_one(), use_awaitable);
+        (void)order;
+        (void)wait_error;
+        rx_.commit(read);
+        co_return !read_error || read_error == asio::error::operation_aborted;
+    }
+
+    // Takes every key asked for and reads it back; keys whose result was not applied wait again.
+    asio::awaitable<bool> read_back_requested() {
+        if (!options_.readbacks) co_return true;
+        const std::vector<std::string> keys = options_.readbacks->take();
+        if (keys.empty()) co_return true;
+        std::size_t applied = 0;
+        const bool alive = co_await read_back(keys, applied);
+        options_.readbacks->finished(applied);
+        if (applied < keys.size()) options_.readbacks->give_back(std::span(keys).subspan(applied));
+        co_return alive;
+    }
+
+    // MULTI, GET, PEXPIRETIME, EXEC per key, pipelined; each result is handed on in the order
+    // Redis ran them. `applied` counts the keys handed on.
+    asio::awaitable<bool> read_back(const std::vector<std::string>& keys, std::size_t& applied) {
+        for (std::size_t begin = 0; begin < keys.size(); begin += fetch_chunk) {
+            const std::size_t end = std::min(keys.size(), begin + fetch_chunk);
+            std::string commands;
+            for (std::size_t i = begin; i < end; ++i) {
+                protocol::write_bulk_array(commands, {"MULTI"});
+                protocol::write_bulk_array(commands, {"GET", keys[i]});
+                protocol::write_bulk_array(commands, {"PEXPIRETIME", keys[i]});
+                protocol::write_bulk_array(commands, {"EXEC"});
+            }
+            if (!co_await send(commands)) co_return false;
+            for (std::size_t i = begin; i < end; ++i) {
+                std::optional<std::string> exec;
+                for (int n = 0; n < 4; ++n)  // +OK, +QUEUED, +QUEUED, then EXEC's array
+                    if (!(exec = co_await reply())) co_return false;
+                // A feed replaced by a reload applies nothing more: the new one reads these keys
+                // back, and only its results, in its own order, may come last.
+                if (!options_.running()) co_return true;
+                hand_on_readback(keys[i], *exec);
+                ++applied;
+            }
+        }
+        co_return true;
+    }
+
+    // EXEC's `[value or null, absolute expiry in ms (-1: none, -2: no key)]`. Anything else (an
+    // error: not a string key, a Redis without PEXPIRETIME) has nothing to mirror.
+    void hand_on_readback(const std::string& key, const std::string& exec) {
+        const frame_items items = items_of(exec);
+        if (!options_.on_readback || !exec.starts_with('*') || items.bulks.size() != 1 || items.integers.size() != 1)
+            return;
+        const bool asked_again = options_.readbacks->waiting(key);
+        const std::int64_t expiry = items.integers[0];
+        if (!items.bulks[0] || expiry == -2)
+            options_.on_readback(key, std::nullopt, -1, asked_again);
+        else
+            options_.on_readback(key, *items.bulks[0], expiry >= 0 ? expiry : -1, asked_again);
     }
 
     // `>2 invalidate [keys]` (or a null list: everything was flushed, so scan again).
@@ -187,33 +271,57 @@ private:
     redis_stream& stream_;
     protocol::byte_buffer& rx_;
     const mirror_feed_options& options_;
+    asio::steady_timer& wake_;  // idle check, cut short when a readback is asked for
     protocol::reply_framer framer_;
     std::deque<std::string> invalidated_;
     bool rescan_ = false;
 };
 
+// The feed sleeps in `wake`; a readback asked for from any thread cuts that short. The timer is
+// only touched on this executor's thread, and the waker holds it weakly: it may outlive the feed.
+void wake_on_readbacks(readback_queue& readbacks, const std::shared_ptr<asio::steady_timer>& wake) {
+    readbacks.set_waker([executor = wake->get_executor(), timer = std::weak_ptr<asio::steady_timer>(wake)] {
+        asio::post(executor, [timer] {
+            if (auto t = timer.lock()) t->cancel();
+        });
+    });
+}
+
+void announce(const mirror_feed_options& options) {
+    if (!options.prefixes.empty())
+        spdlog::info("mirror: following {} blacklist prefix(es) in Redis", options.prefixes.size());
+    else
+        spdlog::info("mirror: connected to Redis to read lock keys back after mirrored writes");
+}
+
 }  // namespace
 
 asio::awaitable<void> async_follow_mirror(upstream_settings settings, mirror_feed_options options) {
-    if (options.prefixes.empty()) co_return;
-    asio::steady_timer pause(co_await asio::this_coro::executor);
+    if (options.prefixes.empty() && !options.readbacks) co_return;
+    const auto executor = co_await asio::this_coro::executor;
+    auto wake = std::make_shared<asio::steady_timer>(executor);
+    if (options.readbacks) wake_on_readbacks(*options.readbacks, wake);
+    asio::steady_timer pause(executor);
     bool announced = false;
     while (options.running()) {
-        redis_stream stream(co_await asio::this_coro::executor, settings.tls);
+        redis_stream stream(executor, settings.tls);
         protocol::byte_buffer rx(16 * 1024);
         const open_result opened = co_await async_open(stream, settings, rx);
         if (opened.error.empty()) {
-            feed f(stream, rx, options);
-            const bool tracking = co_await f.enable_tracking();
+            feed f(stream, rx, options, *wake);
+            // Without blacklist prefixes there is nothing to track: BCAST with no prefix would
+            // track every key.
+            const bool tracking = options.prefixes.empty() || co_await f.enable_tracking();
             if (!tracking) spdlog::debug("mirror: CLIENT TRACKING was refused");
             if (tracking && co_await f.warm_up()) {
-                if (!announced) spdlog::info("mirror: following {} blacklist prefix(es) in Redis", options.prefixes.size());
+                if (!announced) announce(options);
                 announced = true;
                 if (co_await f.follow()) co_return;
             }
         }
         if (!opened.error.empty()) spdlog::debug("mirror: {}", opened.error);
         // Redis is away (or flushed): try again a probe interval later, with a full warm-up.
+        // Readbacks asked for meanwhile wait in their queue.
         pause.expires_after(settings.probe_interval);
         co_await pause.async_wait(as_tuple(use_awaitable));
     }

@@ -24,6 +24,15 @@ struct local_store_figures {
     std::uint64_t owed_cache_invalidations = 0;
     std::uint64_t owed_locks = 0;
     std::uint64_t owed_default_keys_to_drop = 0;
+    /// Keys read back from Redis after mirrored writes (upstream/readback_queue.hpp).
+    std::uint64_t mirror_readbacks = 0;
+    /// Readbacks that changed whether or with which value the local copy held the key: a mirrored
+    /// write applied out of Redis's order, or a write made elsewhere.
+    std::uint64_t mirror_readback_corrections = 0;
+    /// Readbacks asked for and not applied yet (waiting, or in flight on the mirror feed).
+    std::uint64_t mirror_readbacks_pending = 0;
+    /// Readbacks not asked for because too many waited already.
+    std::uint64_t mirror_readbacks_dropped = 0;
 };
 
 /// Recovery's part of the sidecar's figures.

@@ -26,11 +26,29 @@
 #include "redis_sidecar/local/journal.hpp"
 #include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/server/info.hpp"
+#include "redis_sidecar/upstream/readback_queue.hpp"
 #include "redis_sidecar/upstream/reconciler.hpp"
 
 namespace redis_sidecar::server {
 
 using upstream::reconciliation_work;
+
+/// What a readback from Redis (upstream/readback_queue.hpp) does to the local copy of a key.
+enum class readback_effect : std::uint8_t {
+    keep,  ///< the local copy stays as it is
+    hold,  ///< the local copy takes Redis's value and expiry, as a copy of Redis's (not pushed back)
+    drop,  ///< the local copy is deleted
+};
+
+/// The rules for a readback of a key of class `c`, which Redis holds (`in_redis`) or not:
+/// - a lock `owed_to_redis` (taken or released here while Redis could not see it) is recovery's
+///   to settle: kept, whatever Redis says;
+/// - a key Redis holds is held here as Redis holds it;
+/// - a lock Redis does not hold is dropped, unless it was `asked_again`: a write mirrored since
+///   this readback was taken may have run in Redis after it, and the next readback will tell;
+///   until then a held copy is the safe side (a second holder is worse than a wait);
+/// - a blacklist entry is never dropped: the mirror fails closed.
+readback_effect readback_effect_for(local::key_class c, bool owed_to_redis, bool in_redis, bool asked_again);
 
 class local_service {
 public:
@@ -48,7 +66,15 @@ public:
     bool mirrors(std::span<const std::string_view> args) const;
     /// Redis ran `args` with reply `redis_reply` (not an error): the local copy follows. Its
     /// journal records reach the disk with the next background flush (Redis has the write).
+    /// Replies of different connections may be processed out of Redis's order, so the lock keys
+    /// written (and blacklist keys the write removed) are asked to be read back (`set_readbacks`).
     void mirror(std::span<const std::string_view> args, std::string_view redis_reply);
+    /// Where `mirror` asks for readbacks; none by default. Set before any session runs.
+    void set_readbacks(std::shared_ptr<upstream::readback_queue> readbacks);
+    /// A readback found `key` held by Redis with `value` until `expire_at_ms` (-1: no expiry), or
+    /// (no value) absent; `asked_again`: see readback_effect_for, which decides.
+    void apply_readback(std::string_view key, std::optional<std::string_view> value, std::int64_t expire_at_ms,
+                        bool asked_again);
     /// Redis holds `key` with `value` until `expire_at_ms` (-1: no expiry): the mirror follows
     /// (revocations made elsewhere, found by the mirror feed).
     void mirror_entry(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
@@ -103,6 +129,10 @@ private:
     void compact();
     void drop_local_copies(std::initializer_list<local::key_class> classes);
     void count_call(std::string_view command);
+    void hold_as_redis(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+    void drop_as_redis(std::string_view key);
+    bool copy_matches(std::string_view key, std::optional<std::string_view> value);
+    void ask_for_readbacks(std::span<const std::string_view> args);
 
     std::mutex mutex_;
     local::key_classifier classes_;
@@ -119,6 +149,10 @@ private:
     std::set<std::string, std::less<>> dirty_cache_keys_;
     std::set<std::string, std::less<>> cache_patterns_;
     std::set<std::string, std::less<>> dirty_default_keys_;
+
+    std::shared_ptr<upstream::readback_queue> readbacks_;
+    std::uint64_t readbacks_applied_ = 0;
+    std::uint64_t readback_corrections_ = 0;  // readbacks that found another value, or none
 
     std::uint64_t total_commands_ = 0;
     std::map<std::string, std::uint64_t, std::less<>> command_calls_;

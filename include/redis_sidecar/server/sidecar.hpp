@@ -71,6 +71,9 @@ private:
     upstream::upstream_settings upstream_;
     server_stats stats_;
     std::unique_ptr<local_service> local_;
+    /// Lock keys to read back after mirrored writes: asked for by every event loop's sessions,
+    /// served by the mirror feed on event loop 0 (whichever feed is current after a reload).
+    std::shared_ptr<upstream::readback_queue> readbacks_ = std::make_shared<upstream::readback_queue>();
     std::unique_ptr<recovery> recovery_;
     std::uint64_t mirror_generation_ = 0;  // on the main loop's thread
     std::atomic<bool> stopping_{false};

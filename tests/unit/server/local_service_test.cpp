@@ -159,3 +159,109 @@ TEST_F(local_service_test, handover_forgets_the_locks_released_during_the_outage
     store_->handover();
     EXPECT_EQ(store_->store_figures().owed_locks, 0u);
 }
+
+// --- readbacks: the lock mirror converges to Redis's order (upstream/readback_queue.hpp) --------
+
+using redis_sidecar::server::readback_effect;
+using redis_sidecar::server::readback_effect_for;
+using redis_sidecar::local::key_class;
+
+TEST(readback_rules, a_lock_follows_redis_unless_it_is_owed_to_redis_or_a_newer_readback_comes) {
+    //                                 class            owed   in_redis asked_again
+    EXPECT_EQ(readback_effect_for(key_class::lock, false, true, false), readback_effect::hold);
+    EXPECT_EQ(readback_effect_for(key_class::lock, false, false, false), readback_effect::drop);
+    EXPECT_EQ(readback_effect_for(key_class::lock, false, true, true), readback_effect::hold);
+    // Redis may have run a write after this readback: the held copy waits for the next one.
+    EXPECT_EQ(readback_effect_for(key_class::lock, false, false, true), readback_effect::keep);
+    // Taken or released here during an outage: recovery settles it with Redis, not the mirror.
+    EXPECT_EQ(readback_effect_for(key_class::lock, true, true, false), readback_effect::keep);
+    EXPECT_EQ(readback_effect_for(key_class::lock, true, false, false), readback_effect::keep);
+}
+
+TEST(readback_rules, a_blacklist_entry_is_only_ever_added) {
+    EXPECT_EQ(readback_effect_for(key_class::blacklist, false, true, false), readback_effect::hold);
+    EXPECT_EQ(readback_effect_for(key_class::blacklist, false, false, false), readback_effect::keep);
+    EXPECT_EQ(readback_effect_for(key_class::blacklist, false, false, true), readback_effect::keep);
+    EXPECT_EQ(readback_effect_for(key_class::cache, false, true, false), readback_effect::keep);
+    EXPECT_EQ(readback_effect_for(key_class::default_class, false, false, false), readback_effect::keep);
+}
+
+TEST_F(local_service_test, mirrored_lock_writes_ask_for_readbacks_and_other_keys_do_not) {
+    auto readbacks = std::make_shared<redis_sidecar::upstream::readback_queue>();
+    store_->set_readbacks(readbacks);
+    store_->mirror(std::vector<std::string_view>{"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
+    store_->mirror(std::vector<std::string_view>{"EXPIRE", "user_request_block_1", "5"}, ":1\r\n");
+    store_->mirror(std::vector<std::string_view>{"DEL", "user_request_block_2", "cache:x", "user_request_block_3"},
+                   ":0\r\n");
+    // redis-py's Lock release: the key comes after numkeys.
+    store_->mirror(std::vector<std::string_view>{"EVALSHA", "0123456789abcdef0123456789abcdef01234567", "1",
+                                                 "user_request_block_4", "token"},
+                   ":1\r\n");
+    // Refused by Redis: nothing applied here, nothing to read back.
+    store_->mirror(std::vector<std::string_view>{"SET", "user_request_block_5", "me", "NX", "PX", "1000"}, "$-1\r\n");
+    // A revocation added is followed by the tracking pushes; one removed must be checked.
+    store_->mirror(std::vector<std::string_view>{"SET", "jwt_token_blacklist_a", "1", "EX", "60"}, "+OK\r\n");
+    store_->mirror(std::vector<std::string_view>{"DEL", "jwt_token_blacklist_b"}, ":1\r\n");
+    EXPECT_EQ(readbacks->take(), (std::vector<std::string>{"user_request_block_1", "user_request_block_2",
+                                                           "user_request_block_3", "user_request_block_4",
+                                                           "jwt_token_blacklist_b"}));
+}
+
+TEST_F(local_service_test, a_readback_corrects_a_lock_mirrored_out_of_redis_order) {
+    // Redis ran DEL (holder 1) then GETSET (holder 2 acquires); the sidecar processed the replies
+    // the other way round, so its copy says free.
+    store_->mirror(std::vector<std::string_view>{"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
+    store_->mirror(std::vector<std::string_view>{"DEL", "user_request_block_1"}, ":1\r\n");
+    EXPECT_EQ(run({"EXISTS", "user_request_block_1"}), ":0\r\n");
+    const std::int64_t expire_at = redis_sidecar::local::system_clock_ms() + 60000;
+    store_->apply_readback("user_request_block_1", "1", expire_at, false);
+    EXPECT_EQ(run({"SET", "user_request_block_1", "me", "NX"}), "$-1\r\n");  // held, as in Redis
+    EXPECT_EQ(run({"PEXPIRETIME", "user_request_block_1"}), ":" + std::to_string(expire_at) + "\r\n");
+    // Redis's own: recovery would not push it back as a lock taken here.
+    EXPECT_TRUE(store_->pending_reconciliation(true).locks.empty());
+    // The other way round: the copy says held, Redis says free.
+    store_->apply_readback("user_request_block_1", std::nullopt, -1, false);
+    EXPECT_EQ(run({"EXISTS", "user_request_block_1"}), ":0\r\n");
+    EXPECT_EQ(store_->store_figures().mirror_readbacks, 2u);
+    EXPECT_EQ(store_->store_figures().mirror_readback_corrections, 2u);
+    store_->apply_readback("user_request_block_1", std::nullopt, -1, false);  // nothing to change
+    EXPECT_EQ(store_->store_figures().mirror_readback_corrections, 2u);
+}
+
+TEST_F(local_service_test, a_readback_drop_survives_a_restart) {
+    store_->mirror(std::vector<std::string_view>{"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
+    store_->apply_readback("user_request_block_1", std::nullopt, -1, false);
+    store_->background_cycle();  // mirrored records go to the journal in the background
+    open();
+    EXPECT_EQ(run({"EXISTS", "user_request_block_1"}), ":0\r\n");
+}
+
+TEST_F(local_service_test, a_lock_taken_during_an_outage_is_left_to_recovery) {
+    run({"GETSET", "user_request_block_1", "1"});  // Redis could not see this one
+    store_->apply_readback("user_request_block_1", std::nullopt, -1, false);
+    EXPECT_EQ(run({"GET", "user_request_block_1"}), "$1\r\n1\r\n");
+    store_->apply_readback("user_request_block_1", "someone else", -1, false);
+    EXPECT_EQ(run({"GET", "user_request_block_1"}), "$1\r\n1\r\n");
+    ASSERT_EQ(store_->pending_reconciliation(true).locks.size(), 1u);  // still pushed: a conflict to count
+}
+
+TEST_F(local_service_test, after_handover_a_lock_released_during_the_outage_follows_redis_again) {
+    // Released here while Redis was away (owed nothing: Redis keeps it until its expiry); once
+    // forwarding resumed, the mirror follows Redis for it again.
+    store_->mirror(std::vector<std::string_view>{"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
+    run({"DEL", "user_request_block_1"});
+    store_->reconciled(store_->pending_reconciliation(true));
+    store_->handover();
+    store_->apply_readback("user_request_block_1", "1", -1, false);
+    EXPECT_EQ(run({"GET", "user_request_block_1"}), "$1\r\n1\r\n");
+}
+
+TEST_F(local_service_test, a_readback_never_drops_a_revocation) {
+    store_->mirror(std::vector<std::string_view>{"SET", "jwt_token_blacklist_a", "1"}, "+OK\r\n");
+    store_->apply_readback("jwt_token_blacklist_a", std::nullopt, -1, false);
+    EXPECT_EQ(store_->durable_value("jwt_token_blacklist_a").value_or(""), "1");
+    // Removed here by a DEL processed after a SET that Redis ran later: the readback restores it.
+    store_->mirror(std::vector<std::string_view>{"DEL", "jwt_token_blacklist_b"}, ":1\r\n");
+    store_->apply_readback("jwt_token_blacklist_b", "1", -1, false);
+    EXPECT_EQ(store_->durable_value("jwt_token_blacklist_b").value_or(""), "1");
+}
