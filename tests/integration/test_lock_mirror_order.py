@@ -12,6 +12,8 @@ holder, as in the soak test's "one lock holder" failure). Rounds alternate with 
 (client 2's GETSET first, then the DEL: Redis ends with k free, and the local store must not keep a
 stale holder either).
 
+The same runs again with `--threads 2` (readbacks then come from either event loop).
+
 A round waits for `mirror_readbacks_pending` in INFO sidecar to reach 0 before killing Redis: the
 local copies converge within a round trip of the last reply (a field a sidecar without readbacks
 does not have; nothing is waited for then).
@@ -40,6 +42,7 @@ SIDECAR_ARGS = ("--upstream-timeout", "3000", "--probe-interval", "250", "--upst
 @sidecar_only("the local lock mirror is the sidecar's")
 class LockMirrorOrderTest(DurableTestCase, unittest.TestCase):
     sidecar_args = SIDECAR_ARGS
+    threads = 1
 
     def setUp(self):
         super().setUp()
@@ -67,8 +70,9 @@ class LockMirrorOrderTest(DurableTestCase, unittest.TestCase):
         wait_for(lambda: self.blocked_clients(redis) >= n, 5.0, interval=0.002, what=what)
 
     def wait_both_connections_ready(self):
-        wait_for(lambda: sidecar_fields(self.port).get("upstream_connections_ready") == "2", 10.0, interval=0.02,
-                 what="both shared connections to Redis ready")
+        ready = str(2 * self.threads)  # two per event loop
+        wait_for(lambda: sidecar_fields(self.port).get("upstream_connections_ready") == ready, 10.0, interval=0.02,
+                 what="every shared connection to Redis ready (%s)" % ready)
 
     def wait_readbacks(self):
         """Until the sidecar says no readback is owed (at once for a sidecar without the field)."""
@@ -164,6 +168,14 @@ class LockMirrorOrderTest(DurableTestCase, unittest.TestCase):
             self.fail("the local store differs from Redis after an outage: %d keys (%d of them a second holder: "
                       "Redis held the lock, the local store says free); first (round, order, key, Redis, local): "
                       "%r; %s" % (len(mismatches), len(second_holders), mismatches[:3], report))
+
+
+class LockMirrorOrderThreadsTest(LockMirrorOrderTest):
+    """The same with two event loops: the two clients may land on either, and a readback is then
+    asked for from a thread other than the mirror feed's."""
+
+    sidecar_args = SIDECAR_ARGS + ("--threads", "2")
+    threads = 2
 
 
 if __name__ == "__main__":
