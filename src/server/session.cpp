@@ -390,7 +390,7 @@ void session::on_journal_committed(std::error_code ec) {
 void session::release_committed_answers() {
     while (committed_answers_ > 0 && !runs_.empty() && runs_.front().local_answer) {
         if (!stopped_) out_.append(durable_replies_.front());
-        durable_replies_.pop_front();
+        durable_replies_.erase(durable_replies_.begin());  // rarely more than one
         --committed_answers_;
         forget_oldest_inflight();
         --inflight_;

@@ -159,7 +159,8 @@ private:
     /// Durable local answers, in the order of their runs: the first `committed_answers_` are
     /// stored and go out once their run is at the front (a forwarded request before them may
     /// still wait for Redis); the rest wait for the journal commit.
-    std::deque<std::string> durable_replies_;
+    /// (A vector, not a deque: an empty std::deque allocates, which 10,000 idle clients pay.)
+    std::vector<std::string> durable_replies_;
     std::size_t committed_answers_ = 0;
     bool awaiting_commit_ = false;
     std::string out_;
