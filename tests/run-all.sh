@@ -32,4 +32,6 @@ fi
 
 echo "== ctest"
 # shellcheck disable=SC2086 # CTEST_ARGS is a list of words on purpose
-ctest --test-dir "$build_dir" --output-on-failure ${CTEST_ARGS:-}
+# Two at a time: the tests mostly wait on sockets and timeouts (the stress tests are marked
+# RUN_SERIAL and run alone).
+ctest --test-dir "$build_dir" --output-on-failure -j"$jobs" ${CTEST_ARGS:-}
