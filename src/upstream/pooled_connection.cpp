@@ -176,7 +176,7 @@ asio::awaitable<void> pooled_connection::watch_timeouts() {
         co_await timeout_timer_.async_wait(as_tuple(use_awaitable));
         if (generation != generation_) co_return;
         const auto now = std::chrono::steady_clock::now();
-        if (!pending_.empty() && now - pending_.front().sent_at > settings_.timeout) {
+        if (!pending_.empty() && now - pending_.front().received_at > settings_.timeout) {
             fail("Redis did not answer within " + std::to_string(settings_.timeout.count()) + " ms",
                  failure_kind::timeout);
             co_return;

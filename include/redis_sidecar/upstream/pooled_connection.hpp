@@ -59,7 +59,7 @@ public:
 private:
     struct pending_request {
         std::shared_ptr<reply_sink> sink;
-        std::chrono::steady_clock::time_point sent_at;
+        std::chrono::steady_clock::time_point received_at;  // when the client's request was read (timeout start)
     };
 
     boost::asio::awaitable<void> run();
