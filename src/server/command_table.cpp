@@ -2,8 +2,7 @@
 
 #include <array>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
+#include <initializer_list>
 
 namespace redis_sidecar::server {
 
@@ -22,10 +21,50 @@ std::string_view lowercase_name(std::string_view name, name_buffer& buffer) {
     return {buffer.data(), name.size()};
 }
 
+// A fixed open-addressing table of lowercase command names. Routing looks a name up on every
+// request; std::hash of a string_view (a murmur over the bytes) plus the bucket walk cost 2.3 % of
+// the sidecar's CPU at -P 16, where the length and three letters tell these names apart at once.
+template <typename Value>
+class name_table {
+public:
+    struct entry {
+        std::string_view name;
+        Value value{};
+    };
+
+    name_table(std::initializer_list<entry> entries) {
+        for (const entry& e : entries) {
+            std::size_t slot = slot_of(e.name);
+            while (!slots_[slot].name.empty()) slot = (slot + 1) % slot_count;
+            slots_[slot] = e;
+        }
+    }
+
+    /// The value of `name` (lowercase, not empty), or null when it is not in the table.
+    const Value* find(std::string_view name) const {
+        for (std::size_t slot = slot_of(name);; slot = (slot + 1) % slot_count) {
+            const entry& e = slots_[slot];
+            if (e.name.empty()) return nullptr;
+            if (e.name == name) return &e.value;
+        }
+    }
+
+private:
+    // Four times the entries of the largest table: probes stay short and a free slot always ends them.
+    static constexpr std::size_t slot_count = 256;
+
+    static std::size_t slot_of(std::string_view name) {
+        const auto letter = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(name[i])); };
+        return (name.size() * 97 + letter(0) * 31 + letter(name.size() / 2) * 7 + letter(name.size() - 1)) % slot_count;
+    }
+
+    std::array<entry, slot_count> slots_{};
+};
+
 // Commands whose effect outlives the command on the connection that ran it, so sharing that
 // connection with other clients would leak state between them or break the reply order.
-const std::unordered_map<std::string_view, command_route>& routes() {
-    static const std::unordered_map<std::string_view, command_route> table = {
+const name_table<command_route>& routes() {
+    static const name_table<command_route> table = {
         {"multi", command_route::pin},       {"exec", command_route::pin},
         {"discard", command_route::pin},     {"watch", command_route::pin},
         {"unwatch", command_route::pin},     {"blpop", command_route::pin},
@@ -78,18 +117,18 @@ bool is_plain_set(std::span<const std::string_view> args) {
 }  // namespace
 
 bool is_replay_safe(std::span<const std::string_view> args) {
-    static const std::unordered_set<std::string_view> safe = {
-        "get",         "mget",      "exists",      "ttl",
-        "pttl",        "expiretime", "pexpiretime", "strlen",
-        "type",        "keys",      "scan",        "dbsize",
-        "randomkey",   "ping",      "echo",        "time",
-        "mset",        "del",       "unlink",      "persist",
-        "setex",       "psetex",    "pexpireat",   "expireat",
-        "set",
+    static const name_table<bool> safe = {
+        {"get", true},       {"mget", true},      {"exists", true},      {"ttl", true},
+        {"pttl", true},      {"expiretime", true}, {"pexpiretime", true}, {"strlen", true},
+        {"type", true},      {"keys", true},      {"scan", true},        {"dbsize", true},
+        {"randomkey", true}, {"ping", true},      {"echo", true},        {"time", true},
+        {"mset", true},      {"del", true},       {"unlink", true},      {"persist", true},
+        {"setex", true},     {"psetex", true},    {"pexpireat", true},   {"expireat", true},
+        {"set", true},
     };
     name_buffer buffer;
     const std::string_view key = lowercase_name(args[0], buffer);
-    if (key.empty() || safe.find(key) == safe.end()) return false;
+    if (key.empty() || safe.find(key) == nullptr) return false;
     return key != "set" || is_plain_set(args);
 }
 
@@ -106,9 +145,8 @@ command_route route_command(std::span<const std::string_view> args) {
     if (key.empty()) return command_route::forward;
     if (key == "xread" || key == "xreadgroup")
         return has_block_option(args) ? command_route::pin : command_route::forward;
-    const auto& table = routes();
-    const auto found = table.find(key);
-    return found == table.end() ? command_route::forward : found->second;
+    const command_route* found = routes().find(key);
+    return found == nullptr ? command_route::forward : *found;
 }
 
 }  // namespace redis_sidecar::server

@@ -297,6 +297,29 @@ TEST(request_parser, bulk_length_must_be_a_strict_non_negative_integer) {
         EXPECT_TRUE(every_split("*1\r\n"s + header, {bad})) << header;
 }
 
+// Header numbers of every length, each read exactly: a limit of 10^k accepts 10^k and refuses
+// 10^k + 1. Short numbers take the parser's quick path, 19 digits and more the general one.
+TEST(request_parser, header_numbers_of_every_length_are_read_exactly) {
+    setup exact;
+    std::int64_t limit = 1;
+    for (int digits = 1; digits <= 19; ++digits) {
+        if (digits > 1) limit *= 10;
+        exact.limits.max_bulk_length = limit;
+        exact.limits.max_multibulk_length = limit;
+        const std::string at_limit = std::to_string(limit);
+        const std::string over_limit = std::to_string(limit + 1);
+        EXPECT_TRUE(every_split("*1\r\n$" + at_limit + "\r\n", {more()}, exact)) << at_limit;
+        EXPECT_TRUE(every_split("*1\r\n$" + over_limit + "\r\n", {failure("Protocol error: invalid bulk length")}, exact))
+            << over_limit;
+        EXPECT_TRUE(every_split("*" + at_limit + "\r\n", {more()}, exact)) << at_limit;
+        EXPECT_TRUE(every_split("*" + over_limit + "\r\n", {failure("Protocol error: invalid multibulk length")}, exact))
+            << over_limit;
+    }
+    // A digit run that ends in something other than '\r' is no number, however it starts.
+    for (const char* header : {"$12x\r\n", "$1\n\r\n", "$123456789012345678a\r\n"})
+        EXPECT_TRUE(every_split("*1\r\n"s + header, {failure("Protocol error: invalid bulk length")})) << header;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Protocol errors and limits
 

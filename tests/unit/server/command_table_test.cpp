@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -62,4 +64,55 @@ TEST(command_table, replay_safety_of_requests_whose_fate_is_unknown) {
     EXPECT_FALSE(safe({"APPEND", "k", "v"}));
     EXPECT_FALSE(safe({"EVALSHA", "sha", "1", "k"}));
     EXPECT_FALSE(safe({"averyveryverylongcommand"}));
+}
+
+namespace {
+// Every name the sidecar routes other than to the pool, with its route: the lookup table must find
+// each one, whatever its case, and nothing else.
+const std::map<std::string, command_route>& routed_names() {
+    using enum command_route;
+    static const std::map<std::string, command_route> names = {
+        {"multi", pin},       {"exec", pin},          {"discard", pin},      {"watch", pin},
+        {"unwatch", pin},     {"blpop", pin},         {"brpop", pin},        {"blmove", pin},
+        {"brpoplpush", pin},  {"bzpopmin", pin},      {"bzpopmax", pin},     {"blmpop", pin},
+        {"bzmpop", pin},      {"wait", pin},          {"waitaof", pin},      {"subscribe", pin},
+        {"psubscribe", pin},  {"ssubscribe", pin},    {"unsubscribe", pin},  {"punsubscribe", pin},
+        {"sunsubscribe", pin}, {"monitor", pin},      {"sync", pin},         {"psync", pin},
+        {"replconf", pin},    {"reset", reset},       {"auth", auth},        {"quit", quit},
+        {"ping", ping},       {"select", select},     {"hello", hello},      {"client", client},
+        {"info", info},       {"get", forward_get},   {"set", forward_write}, {"setnx", forward_write},
+        {"setex", forward_write}, {"psetex", forward_write}, {"getset", forward_write},
+        {"getdel", forward_write}, {"getex", forward_write}, {"del", forward_write},
+        {"unlink", forward_write}, {"expire", forward_write}, {"pexpire", forward_write},
+        {"expireat", forward_write}, {"pexpireat", forward_write}, {"persist", forward_write},
+        {"evalsha", forward_write}, {"eval", forward_write},
+    };
+    return names;
+}
+
+std::string upper(std::string name) {
+    for (char& c : name) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    return name;
+}
+}  // namespace
+
+TEST(command_table, every_routed_name_is_found_in_any_case) {
+    for (const auto& [name, expected] : routed_names()) {
+        EXPECT_EQ(route({name}), expected) << name;
+        EXPECT_EQ(route({upper(name)}), expected) << name;
+    }
+}
+
+TEST(command_table, names_near_a_routed_one_go_to_the_pool) {
+    const auto& names = routed_names();
+    for (const auto& [name, expected] : names) {
+        std::string middle_changed = name;
+        middle_changed[name.size() / 2] = 'q';
+        for (const std::string& near : {name.substr(0, name.size() - 1), name + "x", "x" + name, middle_changed}) {
+            if (names.contains(near) || near == "xread" || near == "xreadgroup") continue;
+            EXPECT_EQ(route({near}), command_route::forward) << near;
+        }
+    }
+    EXPECT_EQ(route({""}), command_route::forward);
+    EXPECT_EQ(route({std::string_view("g\0t", 3)}), command_route::forward);
 }
