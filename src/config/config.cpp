@@ -87,6 +87,7 @@ struct option_texts {
     std::string upstream;
     std::string unixsocketperm;
     std::string upstream_tls;
+    std::string upstream_spread;
     std::string upstream_tls_verify;
     std::string metrics_listen;
 };
@@ -103,6 +104,7 @@ po::options_description make_options(settings& s, option_texts& t) {
         ("unixsocketperm", po::value(&t.unixsocketperm)->default_value("0"), "octal mode of the unix socket (0: umask)")
         ("upstream", po::value(&t.upstream)->default_value("127.0.0.1:6379"), "HOST:PORT of Redis")
         ("upstream-connections", po::value(&s.upstream_connections)->default_value(s.upstream_connections), "shared pipelined connections to Redis per thread")
+        ("upstream-spread", po::value(&t.upstream_spread)->default_value("no"), "yes: spread clients over the shared connections; no: all use the first ready one, the others stand by")
         ("upstream-timeout", po::value(&s.upstream_timeout_ms)->default_value(s.upstream_timeout_ms), "ms before an unanswered request fails its upstream connection")
         ("probe-interval", po::value(&s.probe_interval_ms)->default_value(s.probe_interval_ms), "ms between reconnect probes while Redis is down, and idle heartbeat period while up")
         ("upstream-user", po::value(&s.upstream_user), "ACL user for AUTH to Redis")
@@ -271,6 +273,7 @@ const std::vector<option_value>& every_option() {
         {"unixsocketperm", false, false, [](const settings& s) { return std::to_string(s.unixsocketperm); }},
         {"upstream", false, false, [](const settings& s) { return endpoint_text(s.upstream); }},
         {"upstream-connections", false, false, [](const settings& s) { return std::to_string(s.upstream_connections); }},
+        {"upstream-spread", false, false, [](const settings& s) { return std::to_string(s.upstream_spread); }},
         {"upstream-timeout", true, false, [](const settings& s) { return std::to_string(s.upstream_timeout_ms); }},
         {"probe-interval", true, false, [](const settings& s) { return std::to_string(s.probe_interval_ms); }},
         {"upstream-user", false, false, [](const settings& s) { return s.upstream_user; }},
@@ -432,6 +435,7 @@ parse_outcome parse_command_line(int argc, const char* const argv[], settings& o
     out.upstream = parse_endpoint(texts.upstream, "upstream");
     out.unixsocketperm = parse_octal(texts.unixsocketperm, "unixsocketperm");
     out.upstream_tls = parse_yes_no(texts.upstream_tls, "upstream-tls");
+    out.upstream_spread = parse_yes_no(texts.upstream_spread, "upstream-spread");
     out.upstream_tls_verify = parse_yes_no(texts.upstream_tls_verify, "upstream-tls-verify");
     if (!texts.metrics_listen.empty()) out.metrics_listen = parse_endpoint(texts.metrics_listen, "metrics-listen");
     validate(out);

@@ -31,6 +31,7 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     u.user = s.upstream_user;
     u.password = s.upstream_password;
     u.connections = s.upstream_connections;
+    u.spread = s.upstream_spread;
     u.timeout = std::chrono::milliseconds(s.upstream_timeout_ms);
     u.probe_interval = std::chrono::milliseconds(s.probe_interval_ms);
     u.max_pinned = s.max_pinned;

@@ -28,8 +28,9 @@ void pool::reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseco
 
 pooled_connection* pool::pick(std::size_t affinity) {
     const std::size_t n = connections_.size();
+    const std::size_t first = settings_.spread ? affinity : 0;
     for (std::size_t i = 0; i < n; ++i) {
-        pooled_connection* candidate = connections_[(affinity + i) % n].get();
+        pooled_connection* candidate = connections_[(first + i) % n].get();
         if (candidate->ready()) return candidate;
     }
     return nullptr;

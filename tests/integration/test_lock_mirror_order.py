@@ -33,10 +33,10 @@ RELEASE_FIRST = "DEL then GETSET"
 ACQUIRE_FIRST = "GETSET then DEL"
 # Long enough never to end by itself while a round sets up; every round ends it with CLIENT UNPAUSE.
 PAUSE_MS = 20000
-# Two shared connections, so that two sessions opened one after the other use different ones
-# (affinity by client id); a request timeout far above the few milliseconds a round holds writes.
+# Two shared connections, spread, so that two sessions opened one after the other use different
+# ones (affinity by client id); a request timeout far above the few milliseconds a round holds writes.
 SIDECAR_ARGS = ("--upstream-timeout", "3000", "--probe-interval", "250", "--upstream-connections", "2",
-                "--lock-prefix", LOCK_PREFIX)
+                "--upstream-spread", "yes", "--lock-prefix", LOCK_PREFIX)
 
 
 @sidecar_only("the local lock mirror is the sidecar's")

@@ -66,5 +66,67 @@ class ConnectionBackWhileRequestsWaitTest(DegradedTestCase):
         self.assertEqual(c.read_reply(), b"new", "the GET overtook the SET before it")
 
 
+def connections_whose_last_command_was(redis_client, command):
+    return [e["id"] for e in client_list(redis_client) if e.get("cmd") == command]
+
+
+class PoolUseTestCase(DegradedTestCase):
+    """Four clients each send one ECHO; CLIENT LIST tells which pool connections carried them."""
+
+    def ready_connections(self):
+        return int(info_sidecar(self.port)["upstream_connections_ready"])
+
+    def echo_from_clients(self, count=4):
+        clients = [self.client() for _ in range(count)]
+        for i, c in enumerate(clients):
+            self.assertEqual(c.call("ECHO", f"client-{i}"), f"client-{i}".encode())
+        return clients
+
+
+@sidecar_only("the shared pool is the sidecar's")
+class FirstReadyConnectionTest(PoolUseTestCase):
+    sidecar_args = ("--upstream-connections", "2", "--upstream-timeout", "5000", "--probe-interval", "200")
+
+    def test_every_client_uses_one_connection_while_the_other_stands_by(self):
+        r = RawClient(self.env.redis_port, timeout=10)
+        self.addCleanup(r.close)
+        wait_for(lambda: self.ready_connections() == 2, 5, what="both pool connections ready")
+        self.echo_from_clients()
+        self.assertEqual(len(connections_whose_last_command_was(r, "echo")), 1, client_list(r))
+
+    def test_losing_the_carrying_connection_keeps_the_sidecar_up(self):
+        r = RawClient(self.env.redis_port, timeout=10)
+        self.addCleanup(r.close)
+        self.addCleanup(r.call, "CONFIG", "SET", "maxclients", "10000")
+        wait_for(lambda: self.ready_connections() == 2, 5, what="both pool connections ready")
+        clients = self.echo_from_clients()
+        carrying = connections_whose_last_command_was(r, "echo")
+        self.assertEqual(len(carrying), 1, client_list(r))
+        transitions = info_sidecar(self.port)["mode_transitions"]
+
+        # Lost, and kept from coming back: the standby carries every client from now on.
+        r.call_ok("CONFIG", "SET", "maxclients", str(len(client_list(r)) - 1))
+        self.assertEqual(r.call("CLIENT", "KILL", "ID", carrying[0]), 1)
+        wait_for(lambda: self.ready_connections() == 1, 5, what="the killed connection seen lost")
+        for i, c in enumerate(clients):
+            self.assertEqual(c.call("SET", f"after-loss-{i}", "v"), OK)
+        self.assertEqual(r.call("GET", "after-loss-3"), b"v", "the writes went to Redis, not the local store")
+        fields = info_sidecar(self.port)
+        self.assertEqual(fields["mode"], "up")
+        self.assertEqual(fields["mode_transitions"], transitions, "the sidecar went to its local store")
+
+
+@sidecar_only("the shared pool is the sidecar's")
+class SpreadConnectionsTest(PoolUseTestCase):
+    sidecar_args = ("--upstream-connections", "2", "--upstream-spread", "yes", "--upstream-timeout", "5000")
+
+    def test_clients_spread_over_both_connections(self):
+        r = RawClient(self.env.redis_port, timeout=10)
+        self.addCleanup(r.close)
+        wait_for(lambda: self.ready_connections() == 2, 5, what="both pool connections ready")
+        self.echo_from_clients()
+        self.assertEqual(len(connections_whose_last_command_was(r, "echo")), 2, client_list(r))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -37,6 +37,9 @@ struct settings {
     endpoint upstream{"127.0.0.1", 6379};
     /// upstream-connections: shared, pipelined connections to Redis (per thread).
     unsigned upstream_connections = 2;
+    /// upstream-spread: clients spread over the shared connections (by client id) instead of all
+    /// using the first ready one while the others stand by.
+    bool upstream_spread = false;
     /// upstream-timeout: a request Redis has not answered after this long fails its connection.
     unsigned upstream_timeout_ms = 500;
     /// probe-interval: while Redis is down, how often reconnecting is tried (backing off to 4x);

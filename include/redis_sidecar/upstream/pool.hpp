@@ -30,7 +30,11 @@ public:
     /// heartbeat or reconnect on. On the pool's event loop only.
     void reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds probe_interval, unsigned max_pinned);
 
-    /// A ready connection, the one at `affinity` when it is ready; nullptr when none is.
+    /// A ready connection for a client with this affinity (its id); nullptr when none is ready.
+    /// Without `spread`, the first ready connection, whatever the affinity: requests of all
+    /// clients then leave in one write and Redis reads them in one read, and the other
+    /// connections stand by, so losing one (CLIENT KILL, a reset) does not leave the pool empty.
+    /// With `spread`, the connection at `affinity` modulo the pool's size when it is ready.
     pooled_connection* pick(std::size_t affinity);
 
     /// False until the first connection attempt has decided whether Redis is up: until then a

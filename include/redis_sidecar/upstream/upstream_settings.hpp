@@ -19,6 +19,9 @@ struct upstream_settings {
     std::string password;
     /// Shared pipelined connections in a pool.
     unsigned connections = 2;
+    /// Clients spread over the connections (by client id) when true; otherwise every client uses
+    /// the first ready connection and the others stand by.
+    bool spread = false;
     /// An unanswered request older than this fails its connection; also the connect timeout.
     std::chrono::milliseconds timeout{500};
     /// While Redis is down, how often a reconnect is tried (doubling up to 4x after failures);

@@ -125,6 +125,12 @@ TEST(config, upstream_tls_is_off_by_default_and_verifies_when_on) {
     EXPECT_FALSE(parse({"--upstream-tls", "yes", "--upstream-tls-verify", "no"}).upstream_tls_verify);
 }
 
+TEST(config, upstream_spread_is_off_unless_asked_for) {
+    EXPECT_FALSE(parse({}).upstream_spread);
+    EXPECT_TRUE(parse({"--upstream-spread", "yes"}).upstream_spread);
+    EXPECT_NE(error_of({"--upstream-spread", "1"}).find("'upstream-spread'"), std::string::npos);
+}
+
 TEST(config, upstream_tls_mistakes_name_their_option) {
     EXPECT_NE(error_of({"--upstream-tls", "true"}).find("'upstream-tls'"), std::string::npos);
     EXPECT_NE(error_of({"--upstream-tls", "yes", "--upstream-tls-verify", "off"}).find("'upstream-tls-verify'"),
