@@ -106,6 +106,7 @@ po::options_description make_options(settings& s, option_texts& t) {
         ("upstream-connections", po::value(&s.upstream_connections)->default_value(s.upstream_connections), "shared pipelined connections to Redis per thread")
         ("upstream-spread", po::value(&t.upstream_spread)->default_value("no"), "yes: spread clients over the shared connections; no: all use the first ready one, the others stand by")
         ("upstream-timeout", po::value(&s.upstream_timeout_ms)->default_value(s.upstream_timeout_ms), "ms before an unanswered request fails its upstream connection")
+        ("upstream-batch-delay", po::value(&s.upstream_batch_delay_us)->default_value(s.upstream_batch_delay_us), "us a shared connection holds requests before writing them, for bigger batches (0: none)")
         ("probe-interval", po::value(&s.probe_interval_ms)->default_value(s.probe_interval_ms), "ms between reconnect probes while Redis is down, and idle heartbeat period while up")
         ("upstream-user", po::value(&s.upstream_user), "ACL user for AUTH to Redis")
         ("upstream-password-file", po::value(&s.upstream_password_file), "file holding the password for AUTH to Redis")
@@ -204,6 +205,7 @@ void validate(settings& s) {
     if (s.journal_fsync != "always" && s.journal_fsync != "everysec")
         invalid("journal-fsync", "'" + s.journal_fsync + "' is not always or everysec");
     if (s.probe_interval_ms == 0) invalid("probe-interval", "must be at least 1 ms");
+    if (s.upstream_batch_delay_us > 10000) invalid("upstream-batch-delay", "must be 0 to 10000 us");
     for (const auto& [option, prefixes] : {std::pair{"blacklist-prefix", &s.blacklist_prefixes},
                                            std::pair{"lock-prefix", &s.lock_prefixes},
                                            std::pair{"cache-prefix", &s.cache_prefixes}})
@@ -275,6 +277,7 @@ const std::vector<option_value>& every_option() {
         {"upstream-connections", false, false, [](const settings& s) { return std::to_string(s.upstream_connections); }},
         {"upstream-spread", false, false, [](const settings& s) { return std::to_string(s.upstream_spread); }},
         {"upstream-timeout", true, false, [](const settings& s) { return std::to_string(s.upstream_timeout_ms); }},
+        {"upstream-batch-delay", false, false, [](const settings& s) { return std::to_string(s.upstream_batch_delay_us); }},
         {"probe-interval", true, false, [](const settings& s) { return std::to_string(s.probe_interval_ms); }},
         {"upstream-user", false, false, [](const settings& s) { return s.upstream_user; }},
         {"upstream-password-file", false, true, [](const settings& s) { return s.upstream_password_file + "\n" + s.upstream_password; }},

@@ -32,6 +32,7 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     u.password = s.upstream_password;
     u.connections = s.upstream_connections;
     u.spread = s.upstream_spread;
+    u.batch_delay = std::chrono::microseconds(s.upstream_batch_delay_us);
     u.timeout = std::chrono::milliseconds(s.upstream_timeout_ms);
     u.probe_interval = std::chrono::milliseconds(s.probe_interval_ms);
     u.max_pinned = s.max_pinned;

@@ -14,7 +14,7 @@ from harness import (REPO, ConnectionClosed, Env, RawClient, ReplyError, Sidecar
                      free_port, ping_ok, run_cmd, sidecar_binary, sidecar_only, wait_for)
 
 OPTIONS = ["--config", "--listen", "--unixsocket", "--unixsocketperm", "--upstream", "--upstream-connections",
-           "--upstream-spread",
+           "--upstream-spread", "--upstream-batch-delay",
            "--upstream-timeout", "--upstream-user", "--upstream-password-file", "--upstream-tls",
            "--upstream-tls-ca-file", "--upstream-tls-cert-file", "--upstream-tls-key-file",
            "--upstream-tls-server-name", "--upstream-tls-verify", "--max-pinned",

@@ -128,5 +128,50 @@ class SpreadConnectionsTest(PoolUseTestCase):
         self.assertEqual(len(connections_whose_last_command_was(r, "echo")), 2, client_list(r))
 
 
+def redis_reads(redis_client):
+    """Reads Redis has done from its clients' sockets (INFO stats total_reads_processed)."""
+    text = redis_client.call("INFO", "stats").decode()
+    return int(dict(line.split(":", 1) for line in text.splitlines() if ":" in line)["total_reads_processed"])
+
+
+class BatchDelayTestCase(DegradedTestCase):
+    """Five clients send a GET each, `spacing` seconds apart, before reading any reply: how many
+    reads did Redis need for them?"""
+
+    def reads_for_five_requests(self, spacing):
+        r = RawClient(self.env.redis_port, timeout=10)
+        self.addCleanup(r.close)
+        r.call_ok("SET", "batched", "v")
+        clients = [self.client() for _ in range(5)]
+        for c in clients:  # the connections (and their first use) are not part of the measure
+            self.assertEqual(c.call("PING"), b"PONG")
+        before = redis_reads(r)
+        for c in clients:
+            c.send(encode("GET", "batched"))
+            time.sleep(spacing)
+        for c in clients:
+            self.assertEqual(c.read_reply(), b"v")
+        return redis_reads(r) - before - 1  # the second INFO's own read
+
+
+@sidecar_only("the shared pool is the sidecar's")
+class BatchDelayTest(BatchDelayTestCase):
+    # Heartbeats (every probe interval on an idle connection) must not land in the measure.
+    sidecar_args = ("--upstream-batch-delay", "10000", "--probe-interval", "5000", "--upstream-timeout", "5000")
+
+    def test_requests_within_the_delay_reach_redis_in_one_read(self):
+        # 1 ms apart: without the delay, each would leave in a write of its own.
+        self.assertEqual(self.reads_for_five_requests(spacing=0.001), 1)
+
+
+@sidecar_only("the shared pool is the sidecar's")
+class NoBatchDelayTest(BatchDelayTestCase):
+    sidecar_args = ("--probe-interval", "5000", "--upstream-timeout", "5000")
+
+    def test_without_a_delay_each_request_leaves_at_once(self):
+        # 20 ms apart: each in a turn of its own even on a loaded machine.
+        self.assertGreaterEqual(self.reads_for_five_requests(spacing=0.02), 4)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -42,6 +42,9 @@ struct settings {
     bool upstream_spread = false;
     /// upstream-timeout: a request Redis has not answered after this long fails its connection.
     unsigned upstream_timeout_ms = 500;
+    /// upstream-batch-delay: microseconds a shared connection holds requests before writing them,
+    /// so more of them leave in one write and Redis reads them in one read (0: none).
+    unsigned upstream_batch_delay_us = 0;
     /// probe-interval: while Redis is down, how often reconnecting is tried (backing off to 4x);
     /// while up, how long a shared connection may idle before a heartbeat PING.
     unsigned probe_interval_ms = 250;

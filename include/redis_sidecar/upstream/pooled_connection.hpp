@@ -79,10 +79,12 @@ private:
     boost::asio::steady_timer retry_timer_;
     boost::asio::steady_timer timeout_timer_;
     boost::asio::steady_timer write_done_;  // cancelled when a write completes (see run)
+    boost::asio::steady_timer batch_timer_;  // ends the batch delay (settings_.batch_delay)
 
     bool ready_ = false;
     bool stopped_ = false;
     bool flush_scheduled_ = false;
+    bool batch_timer_armed_ = false;
     bool writing_ = false;
     bool write_in_flight_ = false;  // an async_write has not completed yet, even a stale one
     bool head_partially_delivered_ = false;

@@ -22,6 +22,9 @@ struct upstream_settings {
     /// Clients spread over the connections (by client id) when true; otherwise every client uses
     /// the first ready connection and the others stand by.
     bool spread = false;
+    /// Requests are held this long before a write, unless 16 KB are waiting (zero: written at the
+    /// end of the event loop's turn).
+    std::chrono::microseconds batch_delay{0};
     /// An unanswered request older than this fails its connection; also the connect timeout.
     std::chrono::milliseconds timeout{500};
     /// While Redis is down, how often a reconnect is tried (doubling up to 4x after failures);

@@ -42,7 +42,7 @@ struct config_file {
     std::string dir = "/tmp/config_test.XXXXXX";
 };
 // Every integer option of the sidecar (a new one belongs here too).
-const char* const integer_options[] = {"upstream-connections", "upstream-timeout", "probe-interval", "max-pinned",
+const char* const integer_options[] = {"upstream-connections", "upstream-timeout", "probe-interval", "max-pinned", "upstream-batch-delay",
                                        "max-inflight",         "maxclients",       "threads",        "shutdown-timeout",
                                        "timeout"};
 }  // namespace
@@ -129,6 +129,13 @@ TEST(config, upstream_spread_is_off_unless_asked_for) {
     EXPECT_FALSE(parse({}).upstream_spread);
     EXPECT_TRUE(parse({"--upstream-spread", "yes"}).upstream_spread);
     EXPECT_NE(error_of({"--upstream-spread", "1"}).find("'upstream-spread'"), std::string::npos);
+}
+
+TEST(config, upstream_batch_delay_is_zero_to_ten_ms) {
+    EXPECT_EQ(parse({}).upstream_batch_delay_us, 0u);
+    EXPECT_EQ(parse({"--upstream-batch-delay", "50"}).upstream_batch_delay_us, 50u);
+    EXPECT_EQ(parse({"--upstream-batch-delay", "10000"}).upstream_batch_delay_us, 10000u);
+    EXPECT_NE(error_of({"--upstream-batch-delay", "10001"}).find("'upstream-batch-delay'"), std::string::npos);
 }
 
 TEST(config, upstream_tls_mistakes_name_their_option) {
