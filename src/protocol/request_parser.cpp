@@ -33,11 +33,12 @@ std::size_t find_header_end(std::string_view s) {
 // 8 % of the sidecar's CPU). A sign, a leading zero, a NUL or a long number take the general way,
 // which reads such plain lines to the same result.
 std::size_t read_header_line(std::string_view s, std::int64_t& value, bool& number_ok) {
-    // 18 digits cannot overflow int64, so none is checked.
+    // 18 digits cannot overflow int64, so none is checked; a 19th sends the line the general way.
     constexpr std::size_t max_plain_digits = 18;
     if (s.size() > 2 && s[1] >= '1' && s[1] <= '9') {
         std::int64_t plain = s[1] - '0';
-        const std::size_t scan_end = std::min(s.size(), 2 + max_plain_digits);
+        // Digits sit at s[1] to s[max_plain_digits]; the '\r' may follow the last of them.
+        const std::size_t scan_end = std::min(s.size(), max_plain_digits + 2);
         for (std::size_t i = 2; i < scan_end; ++i) {
             const char c = s[i];
             if (c == '\r') {
@@ -45,7 +46,7 @@ std::size_t read_header_line(std::string_view s, std::int64_t& value, bool& numb
                 number_ok = true;
                 return i;
             }
-            if (c < '0' || c > '9') break;
+            if (c < '0' || c > '9' || i > max_plain_digits) break;
             plain = plain * 10 + (c - '0');
         }
     }

@@ -282,7 +282,8 @@ TEST(request_parser, multibulk_count_must_be_a_strict_integer) {
     const event bad = failure("Protocol error: invalid multibulk length");
     for (const char* header : {"*\r\n", "*+1\r\n", "*01\r\n", "*-0\r\n", "* 1\r\n", "*1 \r\n", "*1a\r\n", "*-\r\n",
                                "*0x1\r\n", "*9223372036854775808\r\n", "*-9223372036854775809\r\n",
-                               "*99999999999999999999\r\n", "*000000000000000000001\r\n"})
+                               "*99999999999999999999\r\n", "*000000000000000000001\r\n",
+                               "*9999999999999999999\r\n", "*18446744073709551617\r\n"})
         EXPECT_TRUE(every_split(header, {bad})) << header;
     // INT_MAX + 1 is a valid number but more arguments than Redis accepts.
     EXPECT_TRUE(every_split("*2147483648\r\n", {bad}));
