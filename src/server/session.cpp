@@ -364,7 +364,6 @@ void session::answer_locally(std::span<const std::string_view> args) {
     // replies, for the journal commit at the end of this turn of the event loop (durable_commits).
     runs_.push_back(reply_run{1, reply_action::pass, true, batch_started_, {}});
     ++inflight_;
-    inflight_lengths_.push_back(0);
     ++batch_local_;
     durable_replies_.push_back(std::move(out));
 }
@@ -392,7 +391,6 @@ void session::release_committed_answers() {
         if (!stopped_) out_.append(durable_replies_.front());
         durable_replies_.erase(durable_replies_.begin());  // rarely more than one
         --committed_answers_;
-        forget_oldest_inflight();
         --inflight_;
         note_ready(runs_.front().started, 1, true);
         pop_front_run();
@@ -434,8 +432,6 @@ void session::forward(std::string_view raw, reply_action action) {
     }
     ++inflight_;
     ++batch_forwarded_;
-    inflight_log_.append(raw);
-    inflight_lengths_.push_back(static_cast<std::uint32_t>(raw.size()));
     connection->send(shared_from_this(), raw, batch_started_);
 }
 
@@ -472,7 +468,7 @@ void session::reply_error(std::string_view message) {
     reply(line);
 }
 
-void session::on_reply_bytes(std::string_view bytes, bool complete) {
+void session::on_reply_bytes(std::string_view bytes, bool complete, std::string_view request) {
     if (runs_.front().action == reply_action::pass) {
         // A closed client (over an output limit...) gets nothing more: its replies are dropped as
         // they come, though the bookkeeping (and the mirror of its writes) goes on.
@@ -480,28 +476,28 @@ void session::on_reply_bytes(std::string_view bytes, bool complete) {
     } else
         transform_buffer_.append(bytes);
     if (complete) {
-        if (runs_.front().action != reply_action::pass) complete_transformed_reply();
+        if (runs_.front().action != reply_action::pass) complete_transformed_reply(request);
         finish_upstream_reply();
     }
 }
 
 void session::on_replies_delivered() { flush(); }
 
-// The reply in transform_buffer_ is complete; its request is the oldest in flight.
-void session::complete_transformed_reply() {
+// The reply in transform_buffer_ is complete; `request` is the oldest in flight.
+void session::complete_transformed_reply(std::string_view request) {
     switch (runs_.front().action) {
         case reply_action::append_sidecar_info:
             append_sidecar_section(transform_buffer_, context_.sidecar_info(), out_);
             break;
         case reply_action::mirror:
             if (!transform_buffer_.starts_with('-') &&
-                replay_parser_.parse(oldest_inflight()).status == protocol::parse_status::complete)
+                replay_parser_.parse(request).status == protocol::parse_status::complete)
                 context_.local.mirror(replay_parser_.args(), transform_buffer_);
             out_.append(transform_buffer_);
             break;
         case reply_action::fail_closed_get:
             if (transform_buffer_ == "$-1\r\n" &&
-                replay_parser_.parse(oldest_inflight()).status == protocol::parse_status::complete) {
+                replay_parser_.parse(request).status == protocol::parse_status::complete) {
                 if (auto revoked = context_.local.durable_value(replay_parser_.args()[1])) {
                     protocol::write_bulk(out_, *revoked);
                     break;
@@ -515,13 +511,13 @@ void session::complete_transformed_reply() {
     transform_buffer_.clear();
 }
 
-void session::on_reply_failed(std::string_view reason, bool partial) {
+void session::on_reply_failed(std::string_view reason, bool partial, std::string_view request) {
     if (partial) {
         // Part of the reply is already on its way to the client: nothing can complete it.
         stop();
     }
     transform_buffer_.clear();
-    const protocol::parse_result parsed = replay_parser_.parse(oldest_inflight());
+    const protocol::parse_result parsed = replay_parser_.parse(request);
     if (parsed.status == protocol::parse_status::complete && is_replay_safe(replay_parser_.args())) {
         // Whether or not Redis ran it, running it here gives the same state and a true answer.
         std::string answer;
@@ -542,24 +538,7 @@ void session::on_reply_failed(std::string_view reason, bool partial) {
     schedule_flush();
 }
 
-std::string_view session::oldest_inflight() const {
-    return std::string_view(inflight_log_).substr(inflight_log_begin_, inflight_lengths_.front());
-}
-
-void session::forget_oldest_inflight() {
-    inflight_log_begin_ += inflight_lengths_.front();
-    inflight_lengths_.pop_front();
-    if (inflight_log_begin_ == inflight_log_.size()) {
-        inflight_log_.clear();
-        inflight_log_begin_ = 0;
-    } else if (inflight_log_begin_ > keep_capacity && inflight_log_begin_ * 2 > inflight_log_.size()) {
-        inflight_log_.erase(0, inflight_log_begin_);
-        inflight_log_begin_ = 0;
-    }
-}
-
 void session::finish_upstream_reply() {
-    forget_oldest_inflight();
     --inflight_;
     reply_run& head = runs_.front();
     note_ready(head.started, 1, head.local_answer);

@@ -24,14 +24,21 @@ constexpr std::size_t rx_capacity = 64 * 1024;
 // A batch this large is written without waiting out the batch delay: Redis reads 16 KB at a time,
 // so a larger batch saves it nothing more.
 constexpr std::size_t batch_flush_bytes = 16 * 1024;
+// A write buffer of at most this capacity is kept for the next batch once its requests are
+// answered (two of them at most); a larger one is freed.
+constexpr std::size_t spare_buffer_capacity = 1024 * 1024;
+constexpr std::size_t spare_buffers_kept = 2;
+// Every batch buffer starts with this capacity: never the string's inline (SSO) storage, whose
+// bytes would move with the string while a write of them may still be completing.
+constexpr std::size_t batch_initial_capacity = 4096;
 // Reconnect attempts back off up to this multiple of the probe interval.
 constexpr int max_backoff_factor = 4;
 
 // The reply to a heartbeat PING goes nowhere.
 class discard_sink final : public reply_sink {
 public:
-    void on_reply_bytes(std::string_view, bool) override {}
-    void on_reply_failed(std::string_view, bool) override {}
+    void on_reply_bytes(std::string_view, bool, std::string_view) override {}
+    void on_reply_failed(std::string_view, bool, std::string_view) override {}
 };
 
 std::shared_ptr<reply_sink> heartbeat_sink() {
@@ -50,7 +57,9 @@ pooled_connection::pooled_connection(asio::any_io_executor executor, const upstr
       timeout_timer_(executor),
       write_done_(executor),
       batch_timer_(executor),
-      rx_(rx_capacity) {}
+      rx_(rx_capacity) {
+    outgoing_.reserve(batch_initial_capacity);
+}
 
 void pooled_connection::start() {
     asio::co_spawn(executor_, [self = shared_from_this()] { return self->run(); }, asio::detached);
@@ -147,14 +156,15 @@ bool pooled_connection::deliver_replies() {
             pending_request head = std::move(pending_.front());
             pending_.pop_front();
             head_partially_delivered_ = false;
-            head.sink->on_reply_bytes(input.substr(0, framed.length), true);
+            head.sink->on_reply_bytes(input.substr(0, framed.length), true, head_request(head.length));
+            finish_head_request(head.length);
             rx_.consume(framed.length);
             note_delivered(std::move(head.sink));
             continue;
         }
         const std::size_t scanned = std::min(framer_.scanned(), input.size());
         if (scanned >= stream_threshold) {
-            pending_.front().sink->on_reply_bytes(input.substr(0, scanned), false);
+            pending_.front().sink->on_reply_bytes(input.substr(0, scanned), false, head_request(pending_.front().length));
             framer_.discard_prefix(scanned);
             rx_.consume(scanned);
             head_partially_delivered_ = true;
@@ -200,8 +210,40 @@ void pooled_connection::send_heartbeat() {
 void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request,
                              std::chrono::steady_clock::time_point received) {
     outgoing_.append(request);
-    pending_.push_back({std::move(sink), received});
+    pending_.push_back({std::move(sink), received, static_cast<std::uint32_t>(request.size())});
     schedule_flush();
+}
+
+// The bytes of the oldest unanswered request, which has been written (a reply came for it).
+std::string_view pooled_connection::head_request(std::uint32_t length) const {
+    if (sent_.empty()) return {};  // a reply before its request was written: not RESP, fails next
+    const sent_batch& oldest = sent_.front();
+    return std::string_view(oldest.bytes).substr(oldest.answered, length);
+}
+
+// The oldest request is answered: its batch's buffer goes back to the spares once all its
+// requests are.
+void pooled_connection::finish_head_request(std::uint32_t length) {
+    if (sent_.empty()) return;
+    sent_batch& oldest = sent_.front();
+    oldest.answered += length;
+    if (oldest.answered < oldest.bytes.size()) return;
+    if (oldest.bytes.capacity() <= spare_buffer_capacity && spare_buffers_.size() < spare_buffers_kept) {
+        oldest.bytes.clear();
+        spare_buffers_.push_back(std::move(oldest.bytes));
+    }
+    sent_.pop_front();
+}
+
+std::string pooled_connection::spare_buffer() {
+    if (spare_buffers_.empty()) {
+        std::string fresh;
+        fresh.reserve(batch_initial_capacity);
+        return fresh;
+    }
+    std::string spare = std::move(spare_buffers_.back());
+    spare_buffers_.pop_back();
+    return spare;
 }
 
 // Writing is deferred to the end of this turn of the event loop, so requests that several clients
@@ -231,14 +273,17 @@ void pooled_connection::flush() {
     if (writing_ || outgoing_.empty() || !ready_) return;
     writing_ = true;
     write_in_flight_ = true;
-    std::swap(outgoing_, writing_buffer_);
-    asio::async_write(stream_, asio::buffer(writing_buffer_),
+    // The batch's buffer stays put (deque elements do not move, and it is never inline storage)
+    // until its last request is answered, which needs all of it written first.
+    sent_.push_back({std::move(outgoing_), 0});
+    outgoing_ = spare_buffer();
+    asio::async_write(stream_, asio::buffer(sent_.back().bytes),
                       [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
                           self->write_in_flight_ = false;
                           self->write_done_.cancel();
+                          self->stale_write_buffer_ = std::string();
                           if (generation != self->generation_) return;
                           self->writing_ = false;
-                          self->writing_buffer_.clear();
                           if (ec) {
                               self->fail("write: " + self->stream_.error_message(ec), failure_kind::lost);
                               return;
@@ -253,7 +298,6 @@ void pooled_connection::fail(const std::string& reason, failure_kind kind) {
     last_failure_ = kind;
     ++generation_;
     writing_ = false;
-    outgoing_.clear();
     boost::system::error_code ignored;
     stream_.socket().close(ignored);
     timeout_timer_.cancel();
@@ -261,10 +305,23 @@ void pooled_connection::fail(const std::string& reason, failure_kind kind) {
     failed.swap(pending_);
     bool partial = head_partially_delivered_;
     head_partially_delivered_ = false;
+    // Written requests first, then those not written yet (in outgoing_), in order.
+    std::size_t batch = 0;
+    std::size_t offset = sent_.empty() ? 0 : sent_.front().answered;
     for (pending_request& request : failed) {
-        request.sink->on_reply_failed(reason, partial);
+        const std::string& bytes = batch < sent_.size() ? sent_[batch].bytes : outgoing_;
+        request.sink->on_reply_failed(reason, partial, std::string_view(bytes).substr(offset, request.length));
+        offset += request.length;
+        if (batch < sent_.size() && offset >= bytes.size()) {
+            ++batch;
+            offset = 0;
+        }
         partial = false;
     }
+    // A write still completing keeps its buffer until its handler runs.
+    if (write_in_flight_ && !sent_.empty()) stale_write_buffer_ = std::move(sent_.back().bytes);
+    sent_.clear();
+    outgoing_.clear();
     observer_.on_connection_failed(reason, kind, true);
 }
 

@@ -93,9 +93,7 @@ private:
     bool serving_redis() const;
     void answer_locally(std::span<const std::string_view> args);
     bool answer_for_connection(command_route route, std::span<const std::string_view> args);
-    void forget_oldest_inflight();
 
-    std::string_view oldest_inflight() const;
     void reply(std::string_view bytes);
     void reply_error(std::string_view message);
 
@@ -114,11 +112,11 @@ private:
     std::string peer() const;
 
     // upstream::reply_sink
-    void on_reply_bytes(std::string_view bytes, bool complete) override;
-    void on_reply_failed(std::string_view reason, bool partial) override;
+    void on_reply_bytes(std::string_view bytes, bool complete, std::string_view request) override;
+    void on_reply_failed(std::string_view reason, bool partial, std::string_view request) override;
     void on_replies_delivered() override;
     void finish_upstream_reply();
-    void complete_transformed_reply();
+    void complete_transformed_reply(std::string_view request);
     bool has_uncommitted_answers() const { return durable_replies_.size() > committed_answers_; }
     void release_committed_answers();
     void pop_front_run();
@@ -150,11 +148,9 @@ private:
     std::deque<reply_run> runs_;
     std::uint32_t inflight_ = 0;
     std::string transform_buffer_;
-    // Bytes of the forwarded requests still waiting for replies, oldest first: if Redis fails
-    // before answering, each one's fate is decided from its command (run locally or not).
-    std::string inflight_log_;
-    std::size_t inflight_log_begin_ = 0;
-    std::deque<std::uint32_t> inflight_lengths_;
+    // Parses a forwarded request again when its reply needs it (a mirrored write, a fail-closed
+    // GET) or Redis failed before answering it (run locally or not, by its command). The pooled
+    // connection keeps the request's bytes until then.
     protocol::request_parser replay_parser_;
     /// Durable local answers, in the order of their runs: the first `committed_answers_` are
     /// stored and go out once their run is at the front (a forwarded request before them may

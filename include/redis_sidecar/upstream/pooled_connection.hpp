@@ -1,12 +1,15 @@
 #pragma once
 /// One shared connection to Redis. Requests from many clients are appended to one write buffer
 /// and written as a pipeline once per turn of the event loop; replies are framed and handed to
-/// each request's sink in FIFO order. It reconnects by itself, with backoff.
+/// each request's sink in FIFO order, with the request's bytes, which the connection keeps (in
+/// the buffer they were written from) until their reply is complete. It reconnects by itself,
+/// with backoff.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <vector>
 #include <memory>
@@ -60,6 +63,13 @@ private:
     struct pending_request {
         std::shared_ptr<reply_sink> sink;
         std::chrono::steady_clock::time_point received_at;  // when the client's request was read (timeout start)
+        std::uint32_t length;                               // of the request's bytes
+    };
+
+    // The buffer of one write: its requests' bytes stay until each has its reply.
+    struct sent_batch {
+        std::string bytes;
+        std::size_t answered = 0;  // bytes of the requests answered so far
     };
 
     boost::asio::awaitable<void> run();
@@ -70,6 +80,9 @@ private:
     void schedule_flush();
     void flush();
     void fail(const std::string& reason, failure_kind kind);
+    std::string_view head_request(std::uint32_t length) const;
+    void finish_head_request(std::uint32_t length);
+    std::string spare_buffer();
     void send_heartbeat();
 
     boost::asio::any_io_executor executor_;
@@ -93,7 +106,10 @@ private:
     std::chrono::steady_clock::time_point last_activity_;
 
     std::string outgoing_;  // requests queued since the last write started
-    std::string writing_buffer_;
+    // Written batches (the last one possibly still being written) with requests unanswered.
+    std::deque<sent_batch> sent_;
+    std::vector<std::string> spare_buffers_;  // emptied batch buffers, for the next ones
+    std::string stale_write_buffer_;  // of a write still completing after a failure
     std::deque<pending_request> pending_;
     // Sinks that got replies from the read being delivered (each once per run of its replies).
     std::vector<std::shared_ptr<reply_sink>> delivered_to_;

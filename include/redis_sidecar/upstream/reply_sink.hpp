@@ -10,12 +10,14 @@ namespace redis_sidecar::upstream {
 class reply_sink {
 public:
     virtual ~reply_sink() = default;
-    /// Bytes of the reply to this sink's oldest unanswered request; `complete` when they end it.
-    /// A large reply may come in several calls, so it can be streamed on without buffering it.
-    virtual void on_reply_bytes(std::string_view bytes, bool complete) = 0;
-    /// The oldest unanswered request will get no reply: its connection failed or timed out.
-    /// `partial` is true when some bytes of its reply were already delivered.
-    virtual void on_reply_failed(std::string_view reason, bool partial) = 0;
+    /// Bytes of the reply to this sink's oldest unanswered request, whose bytes as sent are
+    /// `request` (the connection keeps them until the reply is complete, so the sink need not copy
+    /// them); `complete` when the bytes end the reply. A large reply may come in several calls,
+    /// so it can be streamed on without buffering it.
+    virtual void on_reply_bytes(std::string_view bytes, bool complete, std::string_view request) = 0;
+    /// The oldest unanswered request (its bytes: `request`) will get no reply: its connection
+    /// failed or timed out. `partial` is true when some bytes of its reply were already delivered.
+    virtual void on_reply_failed(std::string_view reason, bool partial, std::string_view request) = 0;
     /// Every reply for this sink in one read from Redis has been delivered: the moment to write
     /// them out together. Once per sink and read, after its last on_reply_bytes of that read.
     virtual void on_replies_delivered() {}
