@@ -71,16 +71,23 @@ def connections_whose_last_command_was(redis_client, command):
 
 
 class PoolUseTestCase(DegradedTestCase):
-    """Four clients each send one ECHO; CLIENT LIST tells which pool connections carried them."""
+    """Four clients send one ECHO each; CLIENT LIST tells which pool connections carried them."""
 
     def ready_connections(self):
         return int(info_sidecar(self.port)["upstream_connections_ready"])
 
-    def echo_from_clients(self, count=4):
-        clients = [self.client() for _ in range(count)]
+    def redis_once_both_connections_ready(self):
+        r = RawClient(self.env.redis_port, timeout=10)
+        self.addCleanup(r.close)
+        wait_for(lambda: self.ready_connections() == 2, 5, what="both pool connections ready")
+        return r
+
+    def echo_from_four_clients(self, r):
+        """-> (the clients, the ids of the pool connections that carried their ECHOs)"""
+        clients = [self.client() for _ in range(4)]
         for i, c in enumerate(clients):
             self.assertEqual(c.call("ECHO", f"client-{i}"), f"client-{i}".encode())
-        return clients
+        return clients, connections_whose_last_command_was(r, "echo")
 
 
 @sidecar_only("the shared pool is the sidecar's")
@@ -88,19 +95,14 @@ class FirstReadyConnectionTest(PoolUseTestCase):
     sidecar_args = ("--upstream-connections", "2", "--upstream-timeout", "5000", "--probe-interval", "200")
 
     def test_every_client_uses_one_connection_while_the_other_stands_by(self):
-        r = RawClient(self.env.redis_port, timeout=10)
-        self.addCleanup(r.close)
-        wait_for(lambda: self.ready_connections() == 2, 5, what="both pool connections ready")
-        self.echo_from_clients()
-        self.assertEqual(len(connections_whose_last_command_was(r, "echo")), 1, client_list(r))
+        r = self.redis_once_both_connections_ready()
+        _, carrying = self.echo_from_four_clients(r)
+        self.assertEqual(len(carrying), 1, client_list(r))
 
     def test_losing_the_carrying_connection_keeps_the_sidecar_up(self):
-        r = RawClient(self.env.redis_port, timeout=10)
-        self.addCleanup(r.close)
+        r = self.redis_once_both_connections_ready()
         self.addCleanup(r.call, "CONFIG", "SET", "maxclients", "10000")
-        wait_for(lambda: self.ready_connections() == 2, 5, what="both pool connections ready")
-        clients = self.echo_from_clients()
-        carrying = connections_whose_last_command_was(r, "echo")
+        clients, carrying = self.echo_from_four_clients(r)
         self.assertEqual(len(carrying), 1, client_list(r))
         transitions = info_sidecar(self.port)["mode_transitions"]
 
@@ -121,11 +123,9 @@ class SpreadConnectionsTest(PoolUseTestCase):
     sidecar_args = ("--upstream-connections", "2", "--upstream-spread", "yes", "--upstream-timeout", "5000")
 
     def test_clients_spread_over_both_connections(self):
-        r = RawClient(self.env.redis_port, timeout=10)
-        self.addCleanup(r.close)
-        wait_for(lambda: self.ready_connections() == 2, 5, what="both pool connections ready")
-        self.echo_from_clients()
-        self.assertEqual(len(connections_whose_last_command_was(r, "echo")), 2, client_list(r))
+        r = self.redis_once_both_connections_ready()
+        _, carrying = self.echo_from_four_clients(r)
+        self.assertEqual(len(carrying), 2, client_list(r))
 
 
 def redis_reads(redis_client):
