@@ -26,8 +26,7 @@ constexpr std::size_t rx_capacity = 64 * 1024;
 constexpr std::size_t batch_flush_bytes = 16 * 1024;
 // A write buffer of at most this capacity is kept for a later batch once its requests are
 // answered; a larger one is freed. Several batches wait for replies at once under load, and a
-// fresh buffer costs its growth copies and page faults (at -P 16 with 1 KB values, keeping only
-// two spares cost 15 % of the throughput).
+// fresh buffer costs its growth copies and page faults.
 constexpr std::size_t spare_buffer_capacity = 2 * 1024 * 1024;
 constexpr std::size_t spare_buffers_kept = 8;
 // Every batch buffer starts with this capacity: never the string's inline (SSO) storage, whose
