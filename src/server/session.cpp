@@ -19,6 +19,7 @@
 #include "redis_sidecar/protocol/reply_writer.hpp"
 #include "redis_sidecar/server/client_auth.hpp"
 #include "redis_sidecar/server/info.hpp"
+#include "redis_sidecar/upstream/socket_read_buffer.hpp"
 
 namespace asio = boost::asio;
 using asio::as_tuple;
@@ -165,8 +166,8 @@ asio::awaitable<void> session::read_requests() {
             co_return;
         }
         rx_.prepare(read_chunk);
-        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rx_.writable(), rx_.writable_size()),
-                                                        as_tuple(use_awaitable));
+        auto [ec, n] = co_await socket_.async_read_some(
+            upstream::socket_read_buffer(rx_.writable(), rx_.writable_size()), as_tuple(use_awaitable));
         if (ec == asio::error::eof) {
             // A client that shut down only its sending side (`nc -N`, a batch job) still gets
             // the replies to everything it sent, as from Redis; then the connection closes.
