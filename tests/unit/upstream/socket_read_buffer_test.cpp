@@ -31,16 +31,35 @@ extern "C" ssize_t recv(int fd, void* buffer, size_t length, int flags) {
 
 namespace {
 
-// io_context::run_one and poll stop the context once it runs out of work (a read's handler ran
-// and none is pending): each step restarts it first.
-void poll(asio::io_context& io) {
-    io.restart();
-    io.poll();
-}
-void run_one(asio::io_context& io) {
-    io.restart();
-    io.run_one();
-}
+// A connected pair of unix stream sockets: bytes written to `writer` are read from `reader`, one
+// read at a time into a 100-byte buffer (of type Buffer), each read's bytes kept in `last_read`.
+// run_one and poll restart the context first: it stops once it runs out of work.
+template <typename Buffer>
+struct socket_pair {
+    asio::io_context io;
+    asio::local::stream_protocol::socket reader{io};
+    asio::local::stream_protocol::socket writer{io};
+    char data[100];
+    std::string last_read;
+
+    socket_pair() { asio::local::connect_pair(reader, writer); }
+
+    void start_read() {
+        reader.async_read_some(Buffer(data, sizeof data), [this](boost::system::error_code ec, std::size_t n) {
+            EXPECT_FALSE(ec);
+            last_read.assign(data, n);
+        });
+    }
+    void write(std::string_view bytes) { asio::write(writer, asio::buffer(bytes)); }
+    void poll() {
+        io.restart();
+        io.poll();
+    }
+    void run_one() {
+        io.restart();
+        io.run_one();
+    }
+};
 
 struct reads_seen {
     int recv_calls_to_start_second_read = 0;
@@ -51,32 +70,21 @@ struct reads_seen {
 // then a second read starts on the empty socket, and "world" arrives for it.
 template <typename Buffer>
 reads_seen two_reads() {
-    asio::io_context io;
-    asio::local::stream_protocol::socket reader(io);
-    asio::local::stream_protocol::socket writer(io);
-    asio::local::connect_pair(reader, writer);
-    char data[100];
-    std::string first;
+    socket_pair<Buffer> pair;
+    pair.start_read();
+    pair.poll();
+    pair.write("hello");
+    pair.run_one();
+    EXPECT_EQ(pair.last_read, "hello");
+
     reads_seen seen;
-
-    reader.async_read_some(Buffer(data, sizeof data), [&](boost::system::error_code ec, std::size_t n) {
-        EXPECT_FALSE(ec);
-        first.assign(data, n);
-    });
-    poll(io);
-    asio::write(writer, asio::buffer(std::string_view("hello")));
-    run_one(io);
-    EXPECT_EQ(first, "hello");
-
     const int before = recv_calls;
-    reader.async_read_some(Buffer(data, sizeof data), [&](boost::system::error_code ec, std::size_t n) {
-        EXPECT_FALSE(ec);
-        seen.second_read.assign(data, n);
-    });
-    poll(io);
+    pair.start_read();
+    pair.poll();
     seen.recv_calls_to_start_second_read = recv_calls - before;
-    asio::write(writer, asio::buffer(std::string_view("world")));
-    run_one(io);
+    pair.write("world");
+    pair.run_one();
+    seen.second_read = pair.last_read;
     return seen;
 }
 
@@ -96,25 +104,13 @@ TEST(socket_read_buffer, asio_alone_tries_a_recv_that_fails) {
 }
 
 TEST(socket_read_buffer, bytes_that_arrive_before_the_next_read_starts_are_read) {
-    asio::io_context io;
-    asio::local::stream_protocol::socket reader(io);
-    asio::local::stream_protocol::socket writer(io);
-    asio::local::connect_pair(reader, writer);
-    char data[100];
-    std::string got;
-    auto read = [&] {
-        reader.async_read_some(socket_read_buffer(data, sizeof data),
-                               [&](boost::system::error_code ec, std::size_t n) {
-                                   EXPECT_FALSE(ec);
-                                   got.assign(data, n);
-                               });
-    };
-    asio::write(writer, asio::buffer(std::string_view("one")));
-    read();  // read at once (speculatively): short, so the socket counts as drained
-    poll(io);
-    EXPECT_EQ(got, "one");
-    asio::write(writer, asio::buffer(std::string_view("two")));  // before the next read starts
-    read();
-    run_one(io);
-    EXPECT_EQ(got, "two");
+    socket_pair<socket_read_buffer> pair;
+    pair.write("one");
+    pair.start_read();  // read at once (speculatively): short, so the socket counts as drained
+    pair.poll();
+    EXPECT_EQ(pair.last_read, "one");
+    pair.write("two");  // before the next read starts
+    pair.start_read();
+    pair.run_one();
+    EXPECT_EQ(pair.last_read, "two");
 }
