@@ -30,12 +30,14 @@ std::size_t find_header_end(std::string_view s) {
 // with its number in `value` and `number_ok` telling whether that number is valid; npos while the
 // line is incomplete. Nearly every header is a few digits right before '\r': those are read in one
 // pass, without find_header_end's two memchr calls and parse_int64's checks (at -P 16 those were
-// 8 % of the sidecar's CPU). A sign, a leading zero, a NUL or a long number take the general way,
-// which reads such plain lines to the same result.
+// 8 % of the sidecar's CPU). A sign, a leading zero, a NUL, a long number or a line that does not
+// start with '$' or '*' take the general way, which reads such plain lines to the same result.
 std::size_t read_header_line(std::string_view s, std::int64_t& value, bool& number_ok) {
     // 18 digits cannot overflow int64, so none is checked; a 19th sends the line the general way.
     constexpr std::size_t max_plain_digits = 18;
-    if (s.size() > 2 && s[1] >= '1' && s[1] <= '9') {
+    // Only behind a real type byte: a '\r' or NUL there ends or hides the line for the general
+    // rule, which the quick path, starting its scan at s[1], would not see.
+    if (s.size() > 2 && (s[0] == '$' || s[0] == '*') && s[1] >= '1' && s[1] <= '9') {
         std::int64_t plain = s[1] - '0';
         // Digits sit at s[1] to s[max_plain_digits]; the '\r' may follow the last of them.
         const std::size_t scan_end = std::min(s.size(), max_plain_digits + 2);
