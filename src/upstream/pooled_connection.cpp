@@ -275,8 +275,9 @@ void pooled_connection::flush() {
     if (writing_ || outgoing_.empty() || !ready_) return;
     writing_ = true;
     write_in_flight_ = true;
-    // The batch's buffer stays put (deque elements do not move, and it is never inline storage)
-    // until its last request is answered, which needs all of it written first.
+    // The batch's bytes stay put until its last request is answered, which needs all of them
+    // written first: a batch buffer is never inline (SSO) storage, so when the ring of sent
+    // batches grows and moves the string, only the pointer to them moves.
     sent_.push_back({std::move(outgoing_), 0});
     outgoing_ = spare_buffer();
     asio::async_write(stream_, asio::buffer(sent_.back().bytes),
@@ -303,14 +304,15 @@ void pooled_connection::fail(const std::string& reason, failure_kind kind) {
     boost::system::error_code ignored;
     stream_.socket().close(ignored);
     timeout_timer_.cancel();
-    std::deque<pending_request> failed;
+    protocol::ring_queue<pending_request> failed;
     failed.swap(pending_);
     bool partial = head_partially_delivered_;
     head_partially_delivered_ = false;
     // Written requests first, then those not written yet (in outgoing_), in order.
     std::size_t batch = 0;
     std::size_t offset = sent_.empty() ? 0 : sent_.front().answered;
-    for (pending_request& request : failed) {
+    for (std::size_t i = 0; i < failed.size(); ++i) {
+        pending_request& request = failed[i];
         const std::string& bytes = batch < sent_.size() ? sent_[batch].bytes : outgoing_;
         request.sink->on_reply_failed(reason, partial, std::string_view(bytes).substr(offset, request.length));
         offset += request.length;

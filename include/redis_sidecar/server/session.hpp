@@ -8,7 +8,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -18,6 +17,7 @@
 #include "redis_sidecar/protocol/byte_buffer.hpp"
 #include "redis_sidecar/protocol/command_counter.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
+#include "redis_sidecar/protocol/ring_queue.hpp"
 #include "redis_sidecar/server/command_table.hpp"
 #include "redis_sidecar/server/session_context.hpp"
 #include "redis_sidecar/upstream/pinned_connection.hpp"
@@ -145,7 +145,7 @@ private:
     protocol::request_parser parser_;
     std::string encode_scratch_;
 
-    std::deque<reply_run> runs_;
+    protocol::ring_queue<reply_run> runs_;
     std::uint32_t inflight_ = 0;
     std::string transform_buffer_;
     // Parses a forwarded request again when its reply needs it (a mirrored write, a fail-closed

@@ -10,13 +10,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <vector>
 #include <memory>
 #include <string>
 
 #include "redis_sidecar/protocol/byte_buffer.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
+#include "redis_sidecar/protocol/ring_queue.hpp"
 #include "redis_sidecar/upstream/handshake.hpp"
 #include "redis_sidecar/upstream/redis_stream.hpp"
 #include "redis_sidecar/upstream/reply_sink.hpp"
@@ -107,10 +107,10 @@ private:
 
     std::string outgoing_;  // requests queued since the last write started
     // Written batches (the last one possibly still being written) with requests unanswered.
-    std::deque<sent_batch> sent_;
+    protocol::ring_queue<sent_batch> sent_;
     std::vector<std::string> spare_buffers_;  // emptied batch buffers, for the next ones
     std::string stale_write_buffer_;  // of a write still completing after a failure
-    std::deque<pending_request> pending_;
+    protocol::ring_queue<pending_request> pending_;
     // Sinks that got replies from the read being delivered (each once per run of its replies).
     std::vector<std::shared_ptr<reply_sink>> delivered_to_;
     protocol::byte_buffer rx_;
