@@ -320,6 +320,23 @@ class RawClient:
             out += chunk
         return bytes(out)
 
+    def closed_within(self, seconds, max_bytes=256 << 20):
+        """Reads (and drops) everything until the peer closes; returns (closed, bytes read)."""
+        self.sock.settimeout(0.5)
+        deadline = time.monotonic() + seconds
+        total = 0
+        while time.monotonic() < deadline and total < max_bytes:
+            try:
+                chunk = self.sock.recv(1 << 20)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                return True, total
+            if not chunk:
+                return True, total
+            total += len(chunk)
+        return False, total
+
     def pending(self):
         """Bytes already buffered but not yet parsed."""
         return bytes(self.buf[self.pos :])

@@ -14,24 +14,6 @@ from harness import DIRECT, SidecarTestCase, encode, sidecar_only
 BIG = 1024 * 1024  # a 1 MB value
 
 
-def closed_within(client, seconds, max_bytes=256 << 20):
-    """Reads (and drops) everything until the peer closes; returns (closed, bytes read)."""
-    client.sock.settimeout(0.5)
-    deadline = time.monotonic() + seconds
-    total = 0
-    while time.monotonic() < deadline and total < max_bytes:
-        try:
-            chunk = client.sock.recv(1 << 20)
-        except socket.timeout:
-            continue
-        except ConnectionResetError:
-            return True, total
-        if not chunk:
-            return True, total
-        total += len(chunk)
-    return False, total
-
-
 class _Limits(SidecarTestCase):
 
     def counter(self, name):
@@ -55,7 +37,7 @@ class QueryBufferLimitTest(_Limits):
                 sent += 65536
         except (BrokenPipeError, ConnectionResetError):
             pass
-        closed, got = closed_within(c, 10)
+        closed, got = c.closed_within(10)
         self.assertTrue(closed, "connection still open after %d bytes of one unfinished bulk" % sent)
         self.assertEqual(got, 0, "Redis closes without a reply")
         if not DIRECT:
@@ -89,7 +71,7 @@ class OutputBufferHardLimitTest(_Limits):
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
         c.send(b"".join(encode("GET", "big") for _ in range(100)))  # 100 MB of replies, never read
         time.sleep(1.0)
-        closed, got = closed_within(c, 15)
+        closed, got = c.closed_within(15)
         self.assertTrue(closed, "a client with 100 MB of unread replies was not closed")
         self.assertLess(got, 60 * BIG, "most of the replies should never have been sent")
         if not DIRECT:
@@ -120,7 +102,7 @@ class OutputBufferSoftLimitTest(_Limits):
             c.send(encode("PING"))
         except OSError:
             pass
-        closed, _ = closed_within(c, 10)
+        closed, _ = c.closed_within(10)
         self.assertTrue(closed, "a client over the soft limit for more than its seconds was not closed")
         if not DIRECT:
             self.assertEqual(self.counter("client_output_buffer_limit_disconnections"), before + 1)

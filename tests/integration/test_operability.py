@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 from degraded_support import (FAST_SIDECAR_ARGS, DegradedTestCase, RawClient, ReplyError, Sidecar, encode,
-                              free_port, sidecar_only, wait_for, wait_mode)
+                              free_port, info_sidecar, sidecar_only, wait_for, wait_mode)
 from harness import tail
 
 SAMPLE = re.compile(r'^([a-z_]+)(\{[^}]*\})? (\S+)$')
@@ -212,6 +212,22 @@ class ReloadTest(DegradedTestCase):
         self.assertEqual(after.call("AUTH", "s3cret"), b"OK")
         self.assertEqual(after.call("PING"), b"PONG")
         self.assertEqual(before.call("PING"), b"PONG")  # authenticated when no password was needed
+
+    def test_sighup_output_buffer_limit_applies_to_connected_clients(self):
+        self.start_with_config("client-output-buffer-limit = 0 0 0\n")
+        self.env.redis_call("SET", "big", "v" * (1 << 20))
+        reader_that_stops = self.client()
+        self.assertEqual(reader_that_stops.call("PING"), b"PONG")  # connected before the reload
+        log = self.reload("client-output-buffer-limit = 2mb 0 0\n")
+        self.assertIn("reload: client-output-buffer-limit", log)
+        before = int(info_sidecar(self.port)["client_output_buffer_limit_disconnections"])
+        reader_that_stops.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        reader_that_stops.send(b"".join(encode("GET", "big") for _ in range(100)))  # 100 MB, never read
+        time.sleep(1.0)
+        closed, got = reader_that_stops.closed_within(15)
+        self.assertTrue(closed, "a client connected before the reload kept 100 MB of unread replies")
+        self.assertLess(got, 60 << 20, "most of the replies should never have been sent")
+        self.assertEqual(int(info_sidecar(self.port)["client_output_buffer_limit_disconnections"]), before + 1)
 
     def test_invalid_file_keeps_the_running_configuration(self):
         self.start_with_config("maxclients = 100\n")

@@ -108,6 +108,7 @@ private:
     void set_authenticated(bool authenticated);
     void count_auth_failure();
     void strip_auth_from_pin_command(std::span<const std::string_view> args);
+    bool output_limit_set() const;
     bool close_if_output_over_limit();
     std::string peer() const;
 
@@ -184,7 +185,6 @@ private:
     // requirepass: false until AUTH (or HELLO AUTH) succeeds when a password is required.
     bool authenticated_;
     bool hello_auth_pin_ = false;  // HELLO 3 AUTH pins: Redis gets the HELLO without the AUTH
-    bool output_limited_;          // client-output-buffer-limit is set
     std::uint64_t last_active_;     // registry clock when the client last sent or got bytes
     bool over_soft_limit_ = false;
     std::uint64_t soft_limit_since_ = 0;  // when output reached the soft limit
