@@ -302,7 +302,7 @@ const std::vector<option_value>& every_option() {
         {"requirepass", true, true, [](const settings& s) { return s.requirepass_file + "\n" + s.requirepass; }},
         {"client-query-buffer-limit", true, false,
          [](const settings& s) { return std::to_string(s.client_query_buffer_limit); }},
-        {"proto-max-bulk-len", false, false, [](const settings& s) { return std::to_string(s.proto_max_bulk_len); }},
+        {"proto-max-bulk-len", true, false, [](const settings& s) { return std::to_string(s.proto_max_bulk_len); }},
         {"client-output-buffer-limit", true, false,
          [](const settings& s) {
              const output_buffer_limit& l = s.client_output_buffer_limit;
@@ -349,6 +349,7 @@ void copy_reloadable(const settings& fresh, settings& target) {
     target.requirepass = fresh.requirepass;
     target.requirepass_file = fresh.requirepass_file;
     target.client_query_buffer_limit = fresh.client_query_buffer_limit;
+    target.proto_max_bulk_len = fresh.proto_max_bulk_len;
     target.client_output_buffer_limit = fresh.client_output_buffer_limit;
     target.timeout = fresh.timeout;
 }

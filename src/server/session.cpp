@@ -219,7 +219,18 @@ bool session::may_read() const {
 
 bool session::drained() const { return runs_.empty() && !writing_ && out_.empty(); }
 
+// proto-max-bulk-len comes from this loop's settings, which a reload updates: the clients already
+// connected get the new limit from their next read on, as with Redis's CONFIG SET.
+void session::follow_reloaded_parser_limits() {
+    const protocol::parser_limits limits = parser_limits_from(context_.settings);
+    if (limits.max_bulk_length == parser_.limits().max_bulk_length) [[likely]]
+        return;
+    parser_.set_limits(limits);
+    replay_parser_.set_limits(limits);
+}
+
 void session::process_input() {
+    follow_reloaded_parser_limits();
     batch_started_ = std::chrono::steady_clock::now();
     while (!stopped_ && !close_after_replies_ && !pin_requested_ && inflight_ < context_.settings.max_inflight) {
         const std::string_view input = rx_.readable();

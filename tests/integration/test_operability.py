@@ -229,6 +229,19 @@ class ReloadTest(DegradedTestCase):
         self.assertLess(got, 60 << 20, "most of the replies should never have been sent")
         self.assertEqual(int(info_sidecar(self.port)["client_output_buffer_limit_disconnections"]), before + 1)
 
+    def test_sighup_proto_max_bulk_len_applies_to_connected_clients(self):
+        self.start_with_config("proto-max-bulk-len = 2mb\n")
+        three_mb = "v" * (3 << 20)
+        connected_before = self.client()
+        self.assertEqual(connected_before.call("PING"), b"PONG")
+        log = self.reload("proto-max-bulk-len = 4mb\n")
+        self.assertIn("reload: proto-max-bulk-len", log)
+        self.assertEqual(connected_before.call("SET", "bulk", three_mb), b"OK")
+        log = self.reload("proto-max-bulk-len = 2mb\n")
+        self.assertIn("reload: proto-max-bulk-len", log)
+        connected_before.send(encode("SET", "bulk", three_mb))
+        self.assertEqual(connected_before.read_until_close(), b"-ERR Protocol error: invalid bulk length\r\n")
+
     def test_invalid_file_keeps_the_running_configuration(self):
         self.start_with_config("maxclients = 100\n")
         log = self.reload("maxclients = 2\nno-such-option = 1\n")

@@ -61,6 +61,10 @@ public:
     /// The message of the last error, e.g. "Protocol error: invalid bulk length" (no "ERR ").
     std::string_view error() const { return error_; }
 
+    /// The limits in force; new ones apply from the next argument header read (a reload).
+    const parser_limits& limits() const { return limits_; }
+    void set_limits(const parser_limits& limits) { limits_ = limits; }
+
     /// Applies Redis's tighter limits for clients that have not authenticated.
     void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
 
