@@ -563,7 +563,7 @@ void session::finish_upstream_reply() {
 // Writing
 
 void session::schedule_flush() {
-    if (stopped_ || (output_limit_set() && close_if_output_over_limit())) return;
+    if (stopped_ || close_if_output_over_limit()) return;
     if (flush_scheduled_ || writing_) return;
     flush_scheduled_ = true;
     // Deferred to the end of this turn of the event loop, so every reply that arrived in one
@@ -594,7 +594,7 @@ void session::record_latencies() {
 
 void session::flush() {
     if (!ready_.empty()) record_latencies();
-    if (stopped_ || (output_limit_set() && close_if_output_over_limit())) return;
+    if (stopped_ || close_if_output_over_limit()) return;
     if (writing_) return;
     if (out_.empty()) {
         if (close_after_replies_ && runs_.empty()) stop();
@@ -791,18 +791,14 @@ void session::strip_auth_from_pin_command(std::span<const std::string_view> args
     pin_command_length_ = command.size();
 }
 
-// Read from this loop's settings on every check (two loads), so a reload that sets, changes or lifts
-// the limit applies to the clients already connected, as CONFIG SET does in Redis.
-bool session::output_limit_set() const {
-    const config::output_buffer_limit& limit = context_.settings.client_output_buffer_limit;
-    return limit.hard_bytes != 0 || limit.soft_bytes != 0;
-}
-
 // Redis's client-output-buffer-limit for normal clients: over the hard limit, or over the soft one for
 // more than its seconds, the client is closed without a word. Counted as Redis counts its reply list:
-// everything not yet written.
+// everything not yet written. The limit is read from this loop's settings at every check, so a
+// reload that sets, changes or lifts it applies to the clients already connected, as CONFIG SET
+// does in Redis; with none set (the default) that is two loads.
 bool session::close_if_output_over_limit() {
     const config::output_buffer_limit& limit = context_.settings.client_output_buffer_limit;
+    if (limit.hard_bytes == 0 && limit.soft_bytes == 0) return false;
     const std::uint64_t used = out_.size() + writing_buffer_.size();
     bool over = limit.hard_bytes != 0 && used >= limit.hard_bytes;
     if (limit.soft_bytes != 0 && used >= limit.soft_bytes) {
@@ -828,7 +824,7 @@ bool session::close_if_output_over_limit() {
 }
 
 void session::on_sweep(std::uint64_t now) {
-    if (stopped_ || (output_limit_set() && close_if_output_over_limit())) return;
+    if (stopped_ || close_if_output_over_limit()) return;
     const unsigned timeout = context_.settings.timeout;
     // Idle: nothing received and nothing owed. Pinned clients may be blocked (BLPOP) or subscribed,
     // which Redis never times out, and the sidecar cannot tell from the bytes: they are left alone.

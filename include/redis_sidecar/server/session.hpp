@@ -108,7 +108,6 @@ private:
     void set_authenticated(bool authenticated);
     void count_auth_failure();
     void strip_auth_from_pin_command(std::span<const std::string_view> args);
-    bool output_limit_set() const;
     void follow_reloaded_parser_limits();
     bool close_if_output_over_limit();
     std::string peer() const;
