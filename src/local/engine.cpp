@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
-#include <unordered_map>
+#include <functional>
 
 #include "commands.hpp"
+#include "redis_sidecar/protocol/name_table.hpp"
 #include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
 
@@ -95,6 +96,10 @@ constexpr command_spec flush_table[] = {
     {"flushdb", -1, flush_command, false},
 };
 
+// The commands whose calls are counted, numbered in this order (FLUSHALL/FLUSHDB are only ever
+// refused). An array per engine is indexed by that number: no name lookup to count a call.
+constexpr std::span<const command_spec> counted_tables[] = {command_table, script_subcommands, command_subcommands};
+
 constexpr std::string_view not_served_prefix = "ERR upstream Redis is unavailable; '";
 constexpr std::size_t max_name_length = 32;
 
@@ -112,10 +117,7 @@ bool arity_ok(int arity, std::size_t argc) {
 
 // Lowercases `name` into `buffer`; an empty view when it is too long to be any command.
 std::string_view to_lower(std::string_view name, std::array<char, max_name_length>& buffer) {
-    if (name.size() > buffer.size()) return {};
-    std::transform(name.begin(), name.end(), buffer.begin(),
-                   [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
-    return {buffer.data(), name.size()};
+    return protocol::lowercase_into(name, buffer);
 }
 
 void reply_not_served(std::string& out, std::string_view name) {
@@ -171,17 +173,44 @@ const command_spec* resolve_container(const container_spec& container, std::span
     return spec;
 }
 
+// What counter_of returns for a command whose calls are not counted.
+constexpr std::size_t not_counted = static_cast<std::size_t>(-1);
+
+std::size_t counted_commands() {
+    std::size_t n = 0;
+    for (std::span<const command_spec> table : counted_tables) n += table.size();
+    return n;
+}
+
+std::size_t counter_of(const command_spec* spec) {
+    std::size_t first = 0;
+    for (std::span<const command_spec> table : counted_tables) {
+        // std::less: a total order even for pointers into different arrays.
+        if (!std::less<>{}(spec, table.data()) && std::less<>{}(spec, table.data() + table.size()))
+            return first + static_cast<std::size_t>(spec - table.data());
+        first += table.size();
+    }
+    return not_counted;
+}
+
+template <typename Visit>
+void for_each_counted(Visit visit) {
+    std::size_t counter = 0;
+    for (std::span<const command_spec> table : counted_tables)
+        for (const command_spec& spec : table) visit(spec, counter++);
+}
+
 }  // namespace
 
 const command_spec* find_command(std::string_view lowercase_name) {
-    static const std::unordered_map<std::string_view, const command_spec*> table = [] {
-        std::unordered_map<std::string_view, const command_spec*> map;
-        for (const command_spec& spec : command_table) map.emplace(spec.name, &spec);
-        for (const command_spec& spec : flush_table) map.emplace(spec.name, &spec);
-        return map;
+    static const protocol::name_table<const command_spec*> table = [] {
+        protocol::name_table<const command_spec*> names;
+        for (const command_spec& spec : command_table) names.insert({spec.name, &spec});
+        for (const command_spec& spec : flush_table) names.insert({spec.name, &spec});
+        return names;
     }();
-    const auto it = table.find(lowercase_name);
-    return it == table.end() ? nullptr : it->second;
+    const command_spec* const* found = table.find(lowercase_name);
+    return found == nullptr ? nullptr : *found;
 }
 
 void call(command_context& ctx, std::span<const std::string_view> args, std::string& out) {
@@ -255,7 +284,8 @@ std::int64_t system_clock_ms() {
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-engine::engine(clock_function clock) : clock_(clock ? std::move(clock) : clock_function(system_clock_ms)) {}
+engine::engine(clock_function clock)
+    : clock_(clock ? std::move(clock) : clock_function(system_clock_ms)), calls_(detail::counted_commands(), 0) {}
 
 bool engine::supports(std::string_view command_name) {
     std::array<char, detail::max_name_length> buffer;
@@ -266,27 +296,41 @@ bool engine::supports(std::string_view command_name) {
     return spec != nullptr && spec->handler != detail::flush_command;
 }
 
-void engine::execute(std::span<const std::string_view> args, std::string& out) {
-    if (args.empty()) return;  // the request parser never produces an empty command
+std::string_view engine::execute(std::span<const std::string_view> args, std::string& out, call_origin origin) {
+    if (args.empty()) return {};  // the request parser never produces an empty command
     std::array<char, detail::max_name_length> buffer;
     const std::string_view lower = detail::to_lower(args[0], buffer);
-    const detail::command_spec* spec = lower.empty() ? nullptr : detail::find_command(lower);
+    const detail::command_spec* spec = detail::find_command(lower);
     if (spec == nullptr) {
         const detail::container_spec* container = lower.empty() ? nullptr : detail::find_container(lower);
         if (container == nullptr) {
             detail::reply_not_served(out, args[0]);
-            return;
+            return {};
         }
         spec = detail::resolve_container(*container, args, out);
-        if (spec == nullptr) return;
+        if (spec == nullptr) return {};
     }
     if (!detail::arity_ok(spec->arity, args.size())) {
         detail::reply_arity_error(out, spec->name);
-        return;
+        return {};
     }
     detail::command_context ctx{keyspace_, loaded_scripts_, args, out, clock_(), spec->name};
     spec->handler(ctx);
     if (spec->may_grow && keyspace_.maxmemory() != 0) keyspace_.evict_if_needed(ctx.now_ms);
+    if (origin == call_origin::client) {
+        const std::size_t counter = detail::counter_of(spec);
+        if (counter != detail::not_counted) ++calls_[counter];
+    }
+    return spec->name;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> engine::command_calls() const {
+    std::vector<std::pair<std::string, std::uint64_t>> calls;
+    detail::for_each_counted([&](const detail::command_spec& spec, std::size_t counter) {
+        if (calls_[counter] != 0) calls.emplace_back(spec.name, calls_[counter]);
+    });
+    std::sort(calls.begin(), calls.end());
+    return calls;
 }
 
 }  // namespace redis_sidecar::local

@@ -236,30 +236,36 @@ keyspace::entry& keyspace::set(std::string_view key, std::string_view value, std
     const std::size_t hash = hash_of(key);
     entry* e = lookup(key, hash);
     if (e != nullptr) {
-        set_value(*e, value);
-    } else {
-        auto owned = std::make_unique<entry>();
-        e = owned.get();
-        e->key_.assign(key);
-        e->value_.assign(value);
-        e->hash_ = hash;
-        e->all_index_ = all_.size();
-        all_.push_back(std::move(owned));
-        link(*e);
-        data_bytes_ += data_bytes(*e);
-        e->evictable_ = !evictable_predicate_ || evictable_predicate_(key);
-        if (e->evictable_) index_evictable(*e);
+        overwrite(*e, value, expire_at_ms);
+        return *e;
     }
-    set_expiry(*e, expire_at_ms);
+    auto owned = std::make_unique<entry>();
+    e = owned.get();
+    e->key_.assign(key);
+    e->value_.assign(value);
+    e->hash_ = hash;
+    e->all_index_ = all_.size();
+    all_.push_back(std::move(owned));
+    link(*e);
+    data_bytes_ += data_bytes(*e);
+    e->evictable_ = !evictable_predicate_ || evictable_predicate_(key);
+    if (e->evictable_) index_evictable(*e);
+    notify_write(e->key_);
+    assign_expiry(*e, expire_at_ms);
     e->lru_ = ++lru_clock_;
     return *e;
 }
 
+void keyspace::overwrite(entry& e, std::string_view value, std::int64_t expire_at_ms) {
+    notify_write(e.key_);
+    assign_value(e, value);
+    assign_expiry(e, expire_at_ms);
+    e.lru_ = ++lru_clock_;
+}
+
 void keyspace::set_value(entry& e, std::string_view value) {
     notify_write(e.key_);
-    data_bytes_ -= e.value_.size();
-    e.value_.assign(value);
-    data_bytes_ += e.value_.size();
+    assign_value(e, value);
 }
 
 void keyspace::append_value(entry& e, std::string_view suffix) {
@@ -270,6 +276,17 @@ void keyspace::append_value(entry& e, std::string_view suffix) {
 
 void keyspace::set_expiry(entry& e, std::int64_t expire_at_ms) {
     notify_write(e.key_);
+    assign_expiry(e, expire_at_ms);
+}
+
+// The value's string keeps its capacity: overwriting a value with one no longer allocates.
+void keyspace::assign_value(entry& e, std::string_view value) {
+    data_bytes_ -= e.value_.size();
+    e.value_.assign(value);
+    data_bytes_ += e.value_.size();
+}
+
+void keyspace::assign_expiry(entry& e, std::int64_t expire_at_ms) {
     if (expire_at_ms == no_expiry) {
         unindex_volatile(e);
     } else {

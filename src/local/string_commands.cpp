@@ -126,10 +126,13 @@ void set_generic(command_context& ctx, const string_options& o, std::string_view
         }
         return;
     }
-    if (o.keepttl && existing != nullptr) {
+    const std::int64_t expire_at = o.expire != nullptr ? when : no_expiry;
+    if (existing == nullptr) {
+        ctx.keys.set(key, value, expire_at);
+    } else if (o.keepttl) {
         ctx.keys.set_value(*existing, value);
     } else {
-        ctx.keys.set(key, value, o.expire != nullptr ? when : no_expiry);
+        ctx.keys.overwrite(*existing, value, expire_at);
     }
     if (o.get) return;
     if (ok.empty()) {
@@ -160,8 +163,12 @@ void incr_decr(command_context& ctx, std::int64_t incr) {
     }
     value += incr;
     char buffer[24];
-    store_keep_ttl(ctx, e, key, format_integer(value, buffer));
-    protocol::write_integer(ctx.out, value);
+    const std::string_view digits = format_integer(value, buffer);
+    store_keep_ttl(ctx, e, key, digits);
+    // The reply is ":<the same digits>\r\n": formatted once for both.
+    ctx.out.push_back(':');
+    ctx.out.append(digits);
+    ctx.out.append("\r\n", 2);
 }
 
 // string2ld: strtold over a NUL-terminated copy, which must consume every byte.

@@ -1,65 +1,18 @@
 #include "redis_sidecar/server/command_table.hpp"
 
 #include <array>
-#include <string>
-#include <initializer_list>
+
+#include "redis_sidecar/protocol/name_table.hpp"
 
 namespace redis_sidecar::server {
 
 namespace {
 
-char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+using protocol::name_table;
 
 // No command looked up here has a longer name.
 constexpr std::size_t longest_name = 12;
 using name_buffer = std::array<char, longest_name>;
-
-// The command name in lowercase, in `buffer`; empty when it is too long to be one looked up.
-std::string_view lowercase_name(std::string_view name, name_buffer& buffer) {
-    if (name.size() > longest_name) return {};
-    for (std::size_t i = 0; i < name.size(); ++i) buffer[i] = to_lower(name[i]);
-    return {buffer.data(), name.size()};
-}
-
-// A fixed open-addressing table of lowercase command names. Routing looks a name up on every
-// request; std::hash of a string_view (a murmur over the bytes) plus the bucket walk cost 2.3 % of
-// the sidecar's CPU at -P 16, where the length and three letters tell these names apart at once.
-template <typename Value>
-class name_table {
-public:
-    struct entry {
-        std::string_view name;
-        Value value{};
-    };
-
-    name_table(std::initializer_list<entry> entries) {
-        for (const entry& e : entries) {
-            std::size_t slot = slot_of(e.name);
-            while (!slots_[slot].name.empty()) slot = (slot + 1) % slot_count;
-            slots_[slot] = e;
-        }
-    }
-
-    /// The value of `name` (lowercase, not empty), or null when it is not in the table.
-    const Value* find(std::string_view name) const {
-        for (std::size_t slot = slot_of(name);; slot = (slot + 1) % slot_count) {
-            const entry& e = slots_[slot];
-            if (e.name.empty()) return nullptr;
-            if (e.name == name) return &e.value;
-        }
-    }
-
-private:
-    // Four times the entries of the largest table: probes stay short and a free slot always ends them.
-    static constexpr std::size_t slot_count = 256;
-
-    static std::size_t slot_of(std::string_view name) {
-        const auto letter = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(name[i])); };
-        return (name.size() * 97 + letter(0) * 31 + letter(name.size() / 2) * 7 + letter(name.size() - 1)) % slot_count;
-    }
-
-    std::array<entry, slot_count> slots_{};
-};
 
 // Commands whose effect outlives the command on the connection that ran it, so sharing that
 // connection with other clients would leak state between them or break the reply order.
@@ -127,7 +80,7 @@ bool is_replay_safe(std::span<const std::string_view> args) {
         {"set", true},
     };
     name_buffer buffer;
-    const std::string_view key = lowercase_name(args[0], buffer);
+    const std::string_view key = protocol::lowercase_into(args[0], buffer);
     if (key.empty() || safe.find(key) == nullptr) return false;
     return key != "set" || is_plain_set(args);
 }
@@ -135,13 +88,13 @@ bool is_replay_safe(std::span<const std::string_view> args) {
 bool equals_lower(std::string_view text, std::string_view lowercase) {
     if (text.size() != lowercase.size()) return false;
     for (std::size_t i = 0; i < text.size(); ++i)
-        if (to_lower(text[i]) != lowercase[i]) return false;
+        if (protocol::ascii_lower(text[i]) != lowercase[i]) return false;
     return true;
 }
 
 command_route route_command(std::span<const std::string_view> args) {
     name_buffer buffer;
-    const std::string_view key = lowercase_name(args[0], buffer);
+    const std::string_view key = protocol::lowercase_into(args[0], buffer);
     if (key.empty()) return command_route::forward;
     if (key == "xread" || key == "xreadgroup")
         return has_block_option(args) ? command_route::pin : command_route::forward;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <stdexcept>
 
 #include "redis_sidecar/protocol/numbers.hpp"
@@ -102,10 +101,10 @@ bool local_service::execute(std::span<const std::string_view> args, std::string&
     std::lock_guard lock(mutex_);
     touched_.clear();
     const std::size_t pending_before = journal_->pending_records();
-    engine_.execute(args, out);
-    count_call(args[0]);
-    note_invalidation_pattern(args);
-    note_deletions(args);
+    ++total_commands_;
+    const std::string_view command = engine_.execute(args, out);
+    note_invalidation_pattern(command, args);
+    note_deletions(command, args);
     journal_touched_keys();
     return journal_->pending_records() > pending_before;
 }
@@ -239,7 +238,7 @@ void local_service::mirror(std::span<const std::string_view> args, std::string_v
     std::lock_guard lock(mutex_);
     mirroring_ = true;
     touched_.clear();
-    engine_.execute(applied, ignored);
+    engine_.execute(applied, ignored, local::call_origin::replay);
     journal_touched_keys();
     mirroring_ = false;
     ask_for_readbacks(args);
@@ -262,14 +261,27 @@ void local_service::ask_for_readbacks(std::span<const std::string_view> args) {
     });
 }
 
-void local_service::on_write(std::string_view key) {
-    if (std::find(touched_.begin(), touched_.end(), key) == touched_.end()) touched_.emplace_back(key);
+void local_service::touched_keys::clear() {
+    // A slot that once held a huge key gives its memory back rather than keep it for good.
+    for (std::size_t i = 0; i < size_; ++i)
+        if (slots_[i].capacity() > kept_capacity) std::string().swap(slots_[i]);
+    size_ = 0;
 }
+
+void local_service::touched_keys::add(std::string_view key) {
+    for (const std::string& noted : keys())
+        if (noted == key) return;
+    if (size_ == slots_.size()) slots_.emplace_back();
+    slots_[size_++].assign(key);
+}
+
+void local_service::on_write(std::string_view key) { touched_.add(key); }
 
 // Each written key's fate on recovery is decided by its class (DESIGN.md "Key classes").
 void local_service::journal_touched_keys() {
+    if (touched_.keys().empty()) return;  // reads: nothing to decide, not even the time
     const std::int64_t now = engine_.now_ms();
-    for (const std::string& key : touched_) {
+    for (const std::string& key : touched_.keys()) {
         const local::key_class c = classes_.classify(key);
         // A mirrored write is Redis's own: only the durable copies follow it.
         if (mirroring_ && !is_durable(c)) continue;
@@ -295,18 +307,18 @@ void local_service::journal_touched_keys() {
 
 // A deletion is an invalidation even of a key the local store never had: Redis may hold it from
 // before the outage. The keyspace reports only keys it had, so deletions are noted here.
-void local_service::note_deletions(std::span<const std::string_view> args) {
-    if (!equals_lower(args[0], "del") && !equals_lower(args[0], "unlink") && !equals_lower(args[0], "getdel")) return;
+void local_service::note_deletions(std::string_view command, std::span<const std::string_view> args) {
+    if (command != "del" && command != "unlink" && command != "getdel") return;
     for (std::size_t i = 1; i < args.size(); ++i) on_write(args[i]);
 }
 
 // `SCAN ... MATCH cache:user:42:*` (or KEYS) over a cache prefix is how apps find what to
 // invalidate: Redis holds matching keys the local store never saw, so the pattern is replayed.
-void local_service::note_invalidation_pattern(std::span<const std::string_view> args) {
+void local_service::note_invalidation_pattern(std::string_view command, std::span<const std::string_view> args) {
     std::string_view pattern;
-    if (equals_lower(args[0], "keys") && args.size() == 2) {
+    if (command == "keys") {
         pattern = args[1];
-    } else if (equals_lower(args[0], "scan")) {
+    } else if (command == "scan") {
         for (std::size_t i = 2; i + 1 < args.size(); ++i)
             if (equals_lower(args[i], "match")) pattern = args[i + 1];
     }
@@ -423,20 +435,6 @@ void local_service::drop_local_copies(std::initializer_list<local::key_class> cl
     for (const std::string& key : dropped) engine_.keys().erase(key, now);
 }
 
-// For INFO commandstats: calls of the commands the store serves, as Redis counts them.
-void local_service::count_call(std::string_view command) {
-    ++total_commands_;
-    if (!local::engine::supports(command) || command.size() > 32) return;
-    char lower[32];
-    for (std::size_t i = 0; i < command.size(); ++i)
-        lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(command[i])));
-    const std::string_view name(lower, command.size());
-    if (auto found = command_calls_.find(name); found != command_calls_.end())
-        ++found->second;
-    else
-        command_calls_.emplace(std::string(name), 1);
-}
-
 void local_service::fill(local_figures& figures) {
     std::lock_guard lock(mutex_);
     const local::keyspace& keys = engine_.keys();
@@ -447,7 +445,7 @@ void local_service::fill(local_figures& figures) {
     figures.expired_keys = keys.expired_keys();
     figures.evicted_keys = keys.evicted_keys();
     figures.total_commands = total_commands_;
-    figures.command_calls.assign(command_calls_.begin(), command_calls_.end());
+    figures.command_calls = engine_.command_calls();
 }
 
 local_store_figures local_service::store_figures() {

@@ -365,17 +365,23 @@ bool session::answer_for_connection(command_route route, std::span<const std::st
 }
 
 void session::answer_locally(std::span<const std::string_view> args) {
-    std::string out;
-    if (!context_.local.execute(args, out)) {
-        reply(out);
+    // The engine appends its reply where reply() would put it, behind the replies it must follow:
+    // no buffer of its own per request, no copy.
+    std::string& destination = runs_.empty() ? out_ : runs_.back().local_after;
+    const std::size_t reply_start = destination.size();
+    if (!context_.local.execute(args, destination)) {
+        ++batch_local_;
+        ++batch_replied_now_;
         return;
     }
     // A durable write (a revoked token, a lock): its reply waits, in its place among the client's
     // replies, for the journal commit at the end of this turn of the event loop (durable_commits).
+    std::string held = destination.substr(reply_start);
+    destination.resize(reply_start);
     runs_.push_back(reply_run{1, reply_action::pass, true, batch_started_, {}});
     ++inflight_;
     ++batch_local_;
-    durable_replies_.push_back(std::move(out));
+    durable_replies_.push_back(std::move(held));
 }
 
 // The journal commit that covers this session's durable writes is done: their replies may go out;

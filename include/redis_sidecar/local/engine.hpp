@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "redis_sidecar/local/keyspace.hpp"
 
@@ -35,6 +37,10 @@ inline constexpr std::string_view unknown_script =
     "not this one";
 }  // namespace down_errors
 
+/// Who asked for a command: a client (counted in INFO commandstats) or the sidecar, replaying a
+/// write Redis already made (not counted: no client asked the local store for it).
+enum class call_origin : std::uint8_t { client, replay };
+
 /// Local command engine over its own keyspace.
 class engine {
 public:
@@ -43,7 +49,16 @@ public:
 
     /// Appends to `out` exactly the reply Redis 7.0 would send for `args` (args[0] is the command
     /// name, any case). Commands outside the local subset get an error naming the command.
-    void execute(std::span<const std::string_view> args, std::string& out);
+    /// Returns the name of the command that ran, lowercase as Redis's commandstats spell it
+    /// ("get", "script|load"), or an empty view when none did (not served, an unknown
+    /// subcommand, a wrong number of arguments).
+    std::string_view execute(std::span<const std::string_view> args, std::string& out,
+                             call_origin origin = call_origin::client);
+
+    /// How often clients ran each command since construction, by the name `execute` returns, in
+    /// name order; commands never run are left out. FLUSHALL and FLUSHDB, only ever refused,
+    /// are not counted.
+    std::vector<std::pair<std::string, std::uint64_t>> command_calls() const;
 
     /// True when the engine serves `command_name` (any case) itself; for the others `execute`
     /// replies with an error that says Redis is down.
@@ -66,6 +81,7 @@ private:
     // SHA1s of scripts loaded with SCRIPT LOAD that the sidecar cannot run: SCRIPT EXISTS knows
     // them, EVALSHA says clearly why they do not run rather than NOSCRIPT.
     std::unordered_set<std::string> loaded_scripts_;
+    std::vector<std::uint64_t> calls_;  // per counted command (engine.cpp numbers them)
 };
 
 }  // namespace redis_sidecar::local

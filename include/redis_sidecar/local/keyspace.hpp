@@ -100,6 +100,10 @@ public:
     /// replacing value and expiry of an existing key.
     entry& set(std::string_view key, std::string_view value, std::int64_t expire_at_ms = no_expiry);
 
+    /// Replaces value and expiry of `e`, as `set` does for an existing key (without looking it
+    /// up again).
+    void overwrite(entry& e, std::string_view value, std::int64_t expire_at_ms = no_expiry);
+
     /// Replaces the value of `e`, keeping its expiry.
     void set_value(entry& e, std::string_view value);
 
@@ -181,6 +185,9 @@ private:
     void expire(entry& e);
     void remove(entry& e);  // erase without reporting a write (expiry, eviction)
     void notify_write(std::string_view key);
+    // The changes without the write notification, which the public callers send once.
+    void assign_value(entry& e, std::string_view value);
+    void assign_expiry(entry& e, std::int64_t expire_at_ms);
     std::size_t data_bytes(const entry& e) const { return e.key_.size() + e.value_.size() + entry_overhead; }
     void fill_eviction_pool(std::int64_t now_ms);
     bool evict_one(std::int64_t now_ms);

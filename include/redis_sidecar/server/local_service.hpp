@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <initializer_list>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -123,12 +122,11 @@ public:
 private:
     void on_write(std::string_view key);
     void journal_touched_keys();
-    void note_invalidation_pattern(std::span<const std::string_view> args);
-    void note_deletions(std::span<const std::string_view> args);
+    void note_invalidation_pattern(std::string_view command, std::span<const std::string_view> args);
+    void note_deletions(std::string_view command, std::span<const std::string_view> args);
     void load(std::vector<local::journal_record> records);
     void compact();
     void drop_local_copies(std::initializer_list<local::key_class> classes);
-    void count_call(std::string_view command);
     void hold_as_redis(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
     void drop_as_redis(std::string_view key);
     bool copy_matches(std::string_view key, std::optional<std::string_view> value);
@@ -140,7 +138,21 @@ private:
     std::unique_ptr<local::journal> journal_;
     std::uint64_t maxmemory_;
 
-    std::vector<std::string> touched_;  // keys the running command wrote
+    // Keys the running command wrote, each once. The strings keep their capacity from one
+    // command to the next, so noting a key allocates nothing once the slots have grown.
+    class touched_keys {
+    public:
+        void clear();
+        void add(std::string_view key);
+        std::span<const std::string> keys() const { return {slots_.data(), size_}; }
+
+    private:
+        static constexpr std::size_t kept_capacity = 1024;
+        std::vector<std::string> slots_;
+        std::size_t size_ = 0;
+    };
+
+    touched_keys touched_;
     bool mirroring_ = false;            // the running command replays a write Redis made
     std::set<std::string, std::less<>> dirty_blacklist_keys_;
     // Locks taken here while Redis could not see them; a lock copied from Redis (the mirror) is
@@ -155,7 +167,6 @@ private:
     std::uint64_t readback_corrections_ = 0;  // readbacks that found another value, or none
 
     std::uint64_t total_commands_ = 0;
-    std::map<std::string, std::uint64_t, std::less<>> command_calls_;
 };
 
 }  // namespace redis_sidecar::server

@@ -55,6 +55,39 @@ TEST_F(engine_test, time_comes_from_the_clock) {
     EXPECT_EQ(run({"TIME"}), "*2\r\n$10\r\n1700000000\r\n$6\r\n123000\r\n");
 }
 
+TEST_F(engine_test, execute_names_the_command_that_ran) {
+    std::string out;
+    const auto name_of = [&](std::initializer_list<std::string_view> args) {
+        const std::vector<std::string_view> argv(args);
+        return std::string(engine_.execute(argv, out));
+    };
+    EXPECT_EQ(name_of({"SeT", "k", "v"}), "set");
+    EXPECT_EQ(name_of({"del", "k"}), "del");
+    EXPECT_EQ(name_of({"SCRIPT", "load", "return 1"}), "script|load");
+    EXPECT_EQ(name_of({"FLUSHALL"}), "flushall");  // ran, and refused
+    // Nothing ran: the caller must not take the arguments for that command's.
+    EXPECT_EQ(name_of({"GET"}), "");
+    EXPECT_EQ(name_of({"HSET", "h", "f", "v"}), "");
+    EXPECT_EQ(name_of({"SCRIPT", "NOSUCH"}), "");
+    EXPECT_EQ(name_of({"SCRIPT", "FLUSH"}), "");  // known to Redis, not served here
+}
+
+TEST_F(engine_test, command_calls_count_what_clients_ran_by_redis_name) {
+    run({"SET", "k", "v"});
+    run({"get", "k"});
+    run({"GET", "k"});
+    run({"SCRIPT", "LOAD", "return 1"});
+    run({"GET"});         // wrong number of arguments: Redis rejects it before the call
+    run({"FLUSHALL"});    // only refused here
+    run({"HSET", "h", "f", "v"});  // not served
+    const std::vector<std::string_view> replayed{"SET", "k", "w"};
+    std::string ignored;
+    engine_.execute(replayed, ignored, call_origin::replay);  // a write Redis made: no client asked
+    const std::vector<std::pair<std::string, std::uint64_t>> expected{{"get", 2}, {"script|load", 1}, {"set", 1}};
+    EXPECT_EQ(engine_.command_calls(), expected);
+    EXPECT_EQ(run({"GET", "k"}), "$1\r\nw\r\n");  // the replay did run
+}
+
 TEST_F(engine_test, command_names_are_case_insensitive) {
     EXPECT_EQ(run({"sEt", "k", "v"}), "+OK\r\n");
     EXPECT_EQ(run({"get", "k"}), "$1\r\nv\r\n");

@@ -45,6 +45,41 @@ TEST(keyspace, set_find_erase) {
     EXPECT_EQ(ks.size(), 0u);
 }
 
+TEST(keyspace, overwrite_replaces_value_and_expiry_of_the_entry) {
+    keyspace ks(1);
+    keyspace::entry& e = ks.set("a", "1", 500);
+    ks.overwrite(e, "22");
+    EXPECT_EQ(ks.find("a", 0)->value(), "22");
+    EXPECT_FALSE(ks.find("a", 0)->has_expiry());
+    EXPECT_EQ(ks.volatile_count(), 0u);
+    ks.overwrite(e, "3", 900);
+    EXPECT_EQ(ks.find("a", 0)->expire_at(), 900);
+    EXPECT_EQ(ks.volatile_count(), 1u);
+    EXPECT_EQ(ks.size(), 1u);
+}
+
+// The journal's feed: one report per write, however many parts of the entry the write changed
+// (each report costs the local service a classification and a set insert).
+TEST(keyspace, every_write_is_reported_once) {
+    keyspace ks(1);
+    std::vector<std::string> reported;
+    ks.set_write_observer([&](std::string_view key) { reported.emplace_back(key); });
+    ks.set("a", "1");  // new key
+    EXPECT_EQ(reported, std::vector<std::string>{"a"});
+    ks.set("a", "2", 500);  // value and expiry of an existing key
+    EXPECT_EQ(reported.size(), 2u);
+    ks.overwrite(*ks.find("a", 0), "3", 600);
+    EXPECT_EQ(reported.size(), 3u);
+    ks.set_value(*ks.find("a", 0), "4");
+    ks.set_expiry(*ks.find("a", 0), no_expiry);
+    EXPECT_EQ(reported.size(), 5u);
+    EXPECT_TRUE(ks.erase("a", 0));
+    EXPECT_EQ(reported, (std::vector<std::string>{"a", "a", "a", "a", "a", "a"}));
+    ks.set("b", "1", 10);
+    EXPECT_EQ(ks.find("b", 11), nullptr);  // an expiry is not a write
+    EXPECT_EQ(reported.size(), 7u);
+}
+
 TEST(keyspace, binary_keys) {
     keyspace ks(1);
     const std::string k1("a\0b", 3);
