@@ -73,6 +73,7 @@ public:
 
 private:
     parse_result parse_multibulk(std::string_view input);
+    bool parse_whole_multibulk(std::string_view input, parse_result& result);
     parse_result parse_inline(std::string_view input);
     parse_result fail(const char* message);
 
