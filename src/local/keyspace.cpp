@@ -239,6 +239,7 @@ keyspace::entry& keyspace::set(std::string_view key, std::string_view value, std
         overwrite(*e, value, expire_at_ms);
         return *e;
     }
+    notify_write(key, nullptr);
     auto owned = std::make_unique<entry>();
     e = owned.get();
     e->key_.assign(key);
@@ -250,32 +251,31 @@ keyspace::entry& keyspace::set(std::string_view key, std::string_view value, std
     data_bytes_ += data_bytes(*e);
     e->evictable_ = !evictable_predicate_ || evictable_predicate_(key);
     if (e->evictable_) index_evictable(*e);
-    notify_write(e->key_);
     assign_expiry(*e, expire_at_ms);
     e->lru_ = ++lru_clock_;
     return *e;
 }
 
 void keyspace::overwrite(entry& e, std::string_view value, std::int64_t expire_at_ms) {
-    notify_write(e.key_);
+    notify_write(e.key_, &e);
     assign_value(e, value);
     assign_expiry(e, expire_at_ms);
     e.lru_ = ++lru_clock_;
 }
 
 void keyspace::set_value(entry& e, std::string_view value) {
-    notify_write(e.key_);
+    notify_write(e.key_, &e);
     assign_value(e, value);
 }
 
 void keyspace::append_value(entry& e, std::string_view suffix) {
-    notify_write(e.key_);
+    notify_write(e.key_, &e);
     e.value_.append(suffix);
     data_bytes_ += suffix.size();
 }
 
 void keyspace::set_expiry(entry& e, std::int64_t expire_at_ms) {
-    notify_write(e.key_);
+    notify_write(e.key_, &e);
     assign_expiry(e, expire_at_ms);
 }
 
@@ -296,7 +296,7 @@ void keyspace::assign_expiry(entry& e, std::int64_t expire_at_ms) {
 }
 
 void keyspace::erase(entry& e) {
-    notify_write(e.key_);
+    notify_write(e.key_, &e);
     remove(e);
 }
 
@@ -322,8 +322,8 @@ bool keyspace::erase(std::string_view key, std::int64_t now_ms) {
     return true;
 }
 
-void keyspace::notify_write(std::string_view key) {
-    if (write_observer_) write_observer_(key);
+void keyspace::notify_write(std::string_view key, const entry* before) {
+    if (write_observer_) write_observer_(key, before);
 }
 
 void keyspace::clear() {

@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+
 #include "redis_sidecar/server/local_service.hpp"
 #include "redis_sidecar/server/session.hpp"
 
@@ -10,7 +12,8 @@ namespace redis_sidecar::server {
 durable_commits::durable_commits(boost::asio::any_io_executor executor, local_service& local)
     : executor_(std::move(executor)), local_(local) {}
 
-void durable_commits::wait(std::shared_ptr<session> waiter) {
+void durable_commits::wait(std::shared_ptr<session> waiter, std::uint64_t refusals_before) {
+    refusals_before_ = waiting_.empty() ? refusals_before : std::min(refusals_before_, refusals_before);
     waiting_.push_back(std::move(waiter));
     if (posted_) return;
     posted_ = true;
@@ -20,7 +23,7 @@ void durable_commits::wait(std::shared_ptr<session> waiter) {
 
 void durable_commits::commit_all() {
     posted_ = false;
-    const std::error_code ec = local_.commit();
+    const std::error_code ec = local_.commit(refusals_before_);
     std::vector<std::shared_ptr<session>> waiting;
     waiting.swap(waiting_);
     for (const auto& s : waiting) s->on_journal_committed(ec);

@@ -54,7 +54,8 @@ local_service::local_service(const config::settings& settings)
     log_recovery(opened);
     journal_ = std::move(opened.journal);
     load(std::move(opened.records));
-    engine_.keys().set_write_observer([this](std::string_view key) { on_write(key); });
+    engine_.keys().set_write_observer(
+        [this](std::string_view key, const local::keyspace::entry* before) { on_write(key, before); });
 }
 
 // Rebuilds the state the journal describes: what a crashed or restarted sidecar had promised.
@@ -97,16 +98,17 @@ void local_service::load(std::vector<local::journal_record> records) {
                      engine_.keys().size(), dirty_cache_keys_.size() + cache_patterns_.size());
 }
 
-bool local_service::execute(std::span<const std::string_view> args, std::string& out) {
+local_result local_service::execute(std::span<const std::string_view> args, std::string& out) {
     std::lock_guard lock(mutex_);
     touched_.clear();
     const std::size_t pending_before = journal_->pending_records();
+    const std::uint64_t refusals_before = refused_writes_;
     ++total_commands_;
     const std::string_view command = engine_.execute(args, out);
     note_invalidation_pattern(command, args);
     note_deletions(command, args);
     journal_touched_keys();
-    return journal_->pending_records() > pending_before;
+    return {journal_->pending_records() > pending_before, refusals_before};
 }
 
 namespace {
@@ -262,30 +264,68 @@ void local_service::ask_for_readbacks(std::span<const std::string_view> args) {
 }
 
 void local_service::touched_keys::clear() {
-    // A slot that once held a huge key gives its memory back rather than keep it for good.
-    for (std::size_t i = 0; i < size_; ++i)
-        if (slots_[i].capacity() > kept_capacity) std::string().swap(slots_[i]);
+    // A slot that once held a huge key or value gives its memory back rather than keep it for good.
+    for (std::size_t i = 0; i < size_; ++i) {
+        if (slots_[i].key.capacity() > kept_capacity) std::string().swap(slots_[i].key);
+        if (slots_[i].before.value.capacity() > kept_capacity) std::string().swap(slots_[i].before.value);
+    }
     size_ = 0;
 }
 
-void local_service::touched_keys::add(std::string_view key) {
-    for (const std::string& noted : keys())
-        if (noted == key) return;
+local_service::touched_key* local_service::touched_keys::add(std::string_view key) {
+    for (const touched_key& noted : keys())
+        if (noted.key == key) return nullptr;
     if (size_ == slots_.size()) slots_.emplace_back();
-    slots_[size_++].assign(key);
+    touched_key& slot = slots_[size_++];
+    slot.key.assign(key);
+    return &slot;
 }
 
-void local_service::on_write(std::string_view key) { touched_.add(key); }
+// Told before each write. The first write of a key in a command notes the key with its class
+// and, for the keys whose journaled answers a refused disk write must undo, its state before.
+void local_service::on_write(std::string_view key, const local::keyspace::entry* before) {
+    if (undoing_) return;
+    touched_key* slot = touched_.add(key);
+    if (slot == nullptr) return;
+    slot->cls = classes_.classify(key);
+    slot->before.existed = before != nullptr;
+    slot->before.expire_at = before != nullptr ? before->expire_at() : local::no_expiry;
+    if (before != nullptr && slot->cls != local::key_class::default_class && !mirroring_)
+        slot->before.value.assign(before->value());
+    else
+        slot->before.value.clear();
+}
+
+bool local_service::owed_to_redis(std::string_view key, local::key_class c) const {
+    switch (c) {
+        case local::key_class::blacklist: return dirty_blacklist_keys_.contains(key);
+        case local::key_class::lock: return dirty_lock_keys_.contains(key);
+        case local::key_class::cache: return dirty_cache_keys_.contains(key);
+        case local::key_class::default_class: break;
+    }
+    return false;
+}
 
 // Each written key's fate on recovery is decided by its class (DESIGN.md "Key classes").
 void local_service::journal_touched_keys() {
     if (touched_.keys().empty()) return;  // reads: nothing to decide, not even the time
     const std::int64_t now = engine_.now_ms();
-    for (const std::string& key : touched_.keys()) {
-        const local::key_class c = classes_.classify(key);
+    for (const touched_key& t : touched_.keys()) {
+        const std::string& key = t.key;
+        const local::key_class c = t.cls;
         // A mirrored write is Redis's own: only the durable copies follow it.
         if (mirroring_ && !is_durable(c)) continue;
+        // A local answer's record: until it is stored, the key's earlier state is kept, for a
+        // refused disk write to restore (the first unstored write of the key has it).
+        const auto keep_earlier_state = [&] {
+            if (mirroring_ || unstored_.contains(key)) return;
+            prior_state earlier = t.before;
+            earlier.was_owed = owed_to_redis(key, c);
+            earlier.cls = c;
+            unstored_.emplace(key, std::move(earlier));
+        };
         if (is_durable(c)) {
+            keep_earlier_state();
             if (c == local::key_class::blacklist) dirty_blacklist_keys_.insert(key);
             if (c == local::key_class::lock && !mirroring_) dirty_lock_keys_.insert(key);
             const local::keyspace::entry* e = engine_.keys().find(key, now, false);
@@ -296,9 +336,11 @@ void local_service::journal_touched_keys() {
                 journal_->append(local::journal_record::make_del(key));
         } else if (c == local::key_class::cache) {
             // Whatever Redis holds for this key is stale now: it is deleted there on recovery.
-            if (dirty_cache_keys_.insert(key).second) {
+            if (!dirty_cache_keys_.contains(key)) {
+                keep_earlier_state();
+                dirty_cache_keys_.insert(key);
                 journal_->append(local::journal_record::make_del(key));
-                }
+            }
         } else {
             dirty_default_keys_.insert(key);
         }
@@ -309,7 +351,7 @@ void local_service::journal_touched_keys() {
 // before the outage. The keyspace reports only keys it had, so deletions are noted here.
 void local_service::note_deletions(std::string_view command, std::span<const std::string_view> args) {
     if (command != "del" && command != "unlink" && command != "getdel") return;
-    for (std::size_t i = 1; i < args.size(); ++i) on_write(args[i]);
+    for (std::size_t i = 1; i < args.size(); ++i) on_write(args[i], nullptr);  // a key it had is noted already
 }
 
 // `SCAN ... MATCH cache:user:42:*` (or KEYS) over a cache prefix is how apps find what to
@@ -325,15 +367,103 @@ void local_service::note_invalidation_pattern(std::string_view command, std::spa
     if (pattern.empty() || classes_.classify(literal_prefix(pattern)) != local::key_class::cache) return;
     if (cache_patterns_.insert(std::string(pattern)).second) {
         journal_->append(local::journal_record::make_del_pattern(std::string(pattern)));
+        unstored_patterns_.emplace_back(pattern);
     }
 }
 
-std::error_code local_service::commit() {
+std::error_code local_service::commit(std::uint64_t refusals_before) {
     std::lock_guard lock(mutex_);
-    if (journal_->pending_records() == 0) return {};
-    const std::error_code ec = journal_->flush();
-    if (ec) spdlog::error("journal: write failed: {}; the writes waiting on it are refused", ec.message());
+    std::error_code ec;
+    if (journal_->pending_records() > 0) ec = write_journal();
+    // Stored now, or by a flush since; unless one since then was refused and took them along.
+    if (!ec && refused_writes_ != refusals_before) ec = last_refusal_;
     return ec;
+}
+
+// Every write of the journal's pending records goes through here. When the disk refuses them,
+// the local answers among them were never stored, and their clients are told so (commit). The
+// store then takes back what would claim more than the disk holds, in the safe direction of each
+// class (DESIGN.md "Key classes"), see undo_unstored_writes. Mirrored records (Redis has those
+// writes) are simply dropped, as before.
+std::error_code local_service::write_journal() {
+    const std::error_code ec = journal_->flush();
+    if (ec && !journal_failing_) spdlog::error("journal: write failed: {}; local answers waiting on it are refused", ec.message());
+    if (!ec && journal_failing_) spdlog::info("journal: writes are stored again");
+    journal_failing_ = static_cast<bool>(ec);
+    if (ec && !(unstored_.empty() && unstored_patterns_.empty())) {
+        ++refused_writes_;
+        last_refusal_ = ec;
+        undo_unstored_writes();
+        return ec;
+    }
+    unstored_.clear();
+    unstored_patterns_.clear();
+    return ec;
+}
+
+// After a refused journal write, by class:
+// - lock: the key goes back to what it held before (a lock its client was told it did not get
+//   is not held; one whose release failed stays held until its expiry), and what recovery owed
+//   Redis for it is as before;
+// - blacklist: a revocation is never taken back (the mirror fails closed): one the refused
+//   writes added or changed stays, one they removed comes back;
+// - cache: the key is dropped locally (a miss is always safe) and stays invalidated in Redis;
+//   invalidation patterns stay owed.
+// What stays (revocations, invalidations) is journaled again, and tried at the next journal write
+// until the disk takes it: it stays listed as unstored meanwhile, so a refusal counts again.
+void local_service::undo_unstored_writes() {
+    undoing_ = true;
+    const std::int64_t now = engine_.now_ms();
+    std::unordered_map<std::string, prior_state> refused;
+    refused.swap(unstored_);
+    std::size_t undone = 0;
+    for (const auto& [key, earlier] : refused) {
+        const local::keyspace::entry* e = engine_.keys().find(key, now, false);
+        switch (earlier.cls) {
+            case local::key_class::lock:
+                if (earlier.existed)
+                    engine_.keys().set(key, earlier.value, earlier.expire_at);
+                else if (e != nullptr)
+                    engine_.keys().erase(key, now);
+                if (!earlier.was_owed) dirty_lock_keys_.erase(key);
+                ++undone;
+                break;
+            case local::key_class::blacklist:
+                if (e == nullptr && earlier.existed) {
+                    engine_.keys().set(key, earlier.value, earlier.expire_at);  // stored, as before
+                    ++undone;
+                } else if (e != nullptr) {
+                    keep_unstored(key, earlier.cls);
+                } else if (!earlier.was_owed) {
+                    dirty_blacklist_keys_.erase(key);
+                }
+                break;
+            case local::key_class::cache:
+                if (e != nullptr) engine_.keys().erase(key, now);
+                keep_unstored(key, earlier.cls);
+                break;
+            case local::key_class::default_class: break;  // not journaled
+        }
+    }
+    for (const std::string& pattern : unstored_patterns_)
+        journal_->append(local::journal_record::make_del_pattern(pattern));
+    undoing_ = false;
+    if (undone > 0) spdlog::warn("journal: {} lock or revocation removals refused by the disk are undone", undone);
+}
+
+// Journals `key` again as it is now, to be stored by a later journal write.
+void local_service::keep_unstored(const std::string& key, local::key_class c) {
+    const local::keyspace::entry* e = engine_.keys().find(key, engine_.now_ms(), false);
+    if (c == local::key_class::blacklist && e != nullptr)
+        journal_->append(local::journal_record::make_set(key, std::string(e->value()), e->expire_at(),
+                                                         static_cast<std::uint8_t>(c)));
+    else
+        journal_->append(local::journal_record::make_del(key));
+    prior_state still;
+    still.existed = c == local::key_class::blacklist && e != nullptr;
+    still.was_owed = true;
+    still.cls = c;
+    unstored_.emplace(key, std::move(still));
 }
 
 void local_service::background_cycle() {
@@ -341,8 +471,8 @@ void local_service::background_cycle() {
     engine_.active_expire_cycle(expire_budget);
     engine_.keys().evict_if_needed(engine_.now_ms());
     // Mirrored writes are in Redis already; their journal records go out in batches.
-    if (journal_->pending_records() > 0)
-        if (const std::error_code ec = journal_->flush()) spdlog::error("journal: write failed: {}", ec.message());
+    // Refusals are logged by write_journal, once while the disk keeps refusing.
+    if (journal_->pending_records() > 0) (void)write_journal();
     if (const std::error_code ec = journal_->sync_if_due(std::chrono::steady_clock::now()))
         spdlog::error("journal: fdatasync failed: {}", ec.message());
     if (journal_->pending_records() == 0 && journal_->needs_compaction()) compact();
@@ -416,13 +546,14 @@ void local_service::handover() {
     engine_.keys().set_write_observer({});  // dropping local copies is not a write to replay
     // Redis holds the locks now, and local cache entries would go stale as Redis moves on.
     drop_local_copies({local::key_class::lock, local::key_class::cache, local::key_class::default_class});
-    engine_.keys().set_write_observer([this](std::string_view key) { on_write(key); });
+    engine_.keys().set_write_observer(
+        [this](std::string_view key, const local::keyspace::entry* before) { on_write(key, before); });
     // Nothing is owed any more (this round found nothing to push): a lock released or expired
     // here during the outage is no longer one taken here, as after the journal's replayed marker
     // on load.
     dirty_lock_keys_.clear();
     journal_->append(local::journal_record::make_replayed(journal_->last_sequence()));
-    if (const std::error_code ec = journal_->flush()) spdlog::error("journal: write failed: {}", ec.message());
+    (void)write_journal();  // a refusal is logged there
 }
 
 void local_service::drop_local_copies(std::initializer_list<local::key_class> classes) {

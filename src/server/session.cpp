@@ -263,7 +263,7 @@ void session::process_input() {
     if (rx_.empty()) rx_.shrink_to(keep_capacity);
     if (has_uncommitted_answers() && !awaiting_commit_) {
         awaiting_commit_ = true;
-        context_.commits.wait(shared_from_this());
+        context_.commits.wait(shared_from_this(), uncommitted_refusals_before_);
     }
     if (batch_forwarded_ > 0) server_stats::add(context_.stats.requests_forwarded, batch_forwarded_);
     if (batch_local_ > 0) server_stats::add(context_.stats.requests_local, batch_local_);
@@ -369,7 +369,8 @@ void session::answer_locally(std::span<const std::string_view> args) {
     // no buffer of its own per request, no copy.
     std::string& destination = runs_.empty() ? out_ : runs_.back().local_after;
     const std::size_t reply_start = destination.size();
-    if (!context_.local.execute(args, destination)) {
+    const local_result result = context_.local.execute(args, destination);
+    if (!result) {
         ++batch_local_;
         ++batch_replied_now_;
         return;
@@ -378,6 +379,7 @@ void session::answer_locally(std::span<const std::string_view> args) {
     // replies, for the journal commit at the end of this turn of the event loop (durable_commits).
     std::string held = destination.substr(reply_start);
     destination.resize(reply_start);
+    if (!has_uncommitted_answers()) uncommitted_refusals_before_ = result.refusals_before;
     runs_.push_back(reply_run{1, reply_action::pass, true, batch_started_, {}});
     ++inflight_;
     ++batch_local_;
@@ -436,7 +438,7 @@ void session::forward(std::string_view raw, reply_action action) {
     if (has_uncommitted_answers()) [[unlikely]] {
         if (!awaiting_commit_) {
             awaiting_commit_ = true;
-            context_.commits.wait(shared_from_this());
+            context_.commits.wait(shared_from_this(), uncommitted_refusals_before_);
         }
         context_.commits.commit_now();
     }
@@ -537,8 +539,8 @@ void session::on_reply_failed(std::string_view reason, bool partial, std::string
     if (parsed.status == protocol::parse_status::complete && is_replay_safe(replay_parser_.args())) {
         // Whether or not Redis ran it, running it here gives the same state and a true answer.
         std::string answer;
-        if (context_.local.execute(replay_parser_.args(), answer)) {
-            if (const std::error_code ec = context_.local.commit()) {
+        if (const local_result result = context_.local.execute(replay_parser_.args(), answer)) {
+            if (const std::error_code ec = context_.local.commit(result.refusals_before)) {
                 answer.clear();
                 protocol::write_error(answer, "ERR the sidecar could not store this write durably: " + ec.message());
             }

@@ -338,6 +338,26 @@ class FullDiskTest(DurableTestCase, unittest.TestCase):
         self.assertEqual(missing, [], "after kill -9 and restart on the full disk, acknowledged revocations are "
                          "missing: %s" % short(missing))
 
+    def fill_until_refused(self, c):
+        for i in range(20000):
+            r = c.call("SET", token_key("fill-%05d-%s" % (i, "x" * 24)), "1", "EX", WEEK)
+            if r != b"OK":
+                self.assertIsInstance(r, ReplyError)
+                return
+        self.fail("20000 revocations on a 64 KB tmpfs and none refused")
+
+    def test_a_lock_the_disk_refused_is_not_held(self):
+        # The client was told its lock was not stored, so the local store must not hold it either
+        # (it did, until its expiry, blocking every other client of that user meanwhile).
+        lock = "user_request_block_full"
+        with RawClient(self.port, timeout=5) as c:
+            self.fill_until_refused(c)
+            r = c.call("SET", lock, "1", "NX", "PX", 600000)
+            self.assertIsInstance(r, ReplyError, "a lock on the full disk got %r, expected an error" % (r,))
+            self.assertTrue(r.message.startswith(NOT_DURABLE_PREFIX), r.message)
+            self.assertIsNone(c.call("GET", lock), "the refused lock is held in the local store")
+            self.assertEqual(c.call("PTTL", lock), -2)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -55,9 +55,11 @@ public:
 
     /// Decides whether a key may be evicted; asked once when a key is created.
     using evictable_predicate = std::function<bool(std::string_view key)>;
-    /// Told of every key a command writes (set, value or expiry changed, deleted); not of keys
-    /// that expire or are evicted. A key may be reported more than once per command.
-    using write_observer = std::function<void(std::string_view key)>;
+    /// Told of every key a command writes (set, value or expiry changed, deleted), once per write
+    /// and before the change, with the entry as it still is (nullptr for a key being created);
+    /// not of keys that expire or are evicted. A key may be reported more than once per command.
+    /// The observer must not change the keyspace.
+    using write_observer = std::function<void(std::string_view key, const entry* before)>;
 
     /// An empty keyspace; `seed` drives the sampling of active expiry and eviction.
     explicit keyspace(std::uint64_t seed = std::random_device{}());
@@ -184,7 +186,7 @@ private:
     void unindex_evictable(entry& e);
     void expire(entry& e);
     void remove(entry& e);  // erase without reporting a write (expiry, eviction)
-    void notify_write(std::string_view key);
+    void notify_write(std::string_view key, const entry* before);
     // The changes without the write notification, which the public callers send once.
     void assign_value(entry& e, std::string_view value);
     void assign_expiry(entry& e, std::int64_t expire_at_ms);

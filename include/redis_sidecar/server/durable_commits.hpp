@@ -5,6 +5,7 @@
 /// clients share one fsync instead of queueing one each.
 
 #include <boost/asio/any_io_executor.hpp>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -19,7 +20,8 @@ public:
 
     /// `waiter` holds replies that may go out once the journal records appended so far are
     /// stored; it is told (session::on_journal_committed) after the commit at the end of this turn.
-    void wait(std::shared_ptr<session> waiter);
+    /// `refusals_before` is the local result's of its first reply still waiting.
+    void wait(std::shared_ptr<session> waiter, std::uint64_t refusals_before);
 
     /// Commits now, for every waiter: a session about to forward behind a durable answer that is
     /// not stored yet (Redis came back meanwhile) cannot let Redis's reply overtake it.
@@ -31,6 +33,7 @@ private:
     boost::asio::any_io_executor executor_;
     local_service& local_;
     std::vector<std::shared_ptr<session>> waiting_;
+    std::uint64_t refusals_before_ = 0;  // the lowest of the waiters
     bool posted_ = false;
 };
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <unordered_map>
 #include <vector>
 
 #include "redis_sidecar/config/config.hpp"
@@ -49,16 +50,26 @@ enum class readback_effect : std::uint8_t {
 /// - a blacklist entry is never dropped: the mirror fails closed.
 readback_effect readback_effect_for(local::key_class c, bool owed_to_redis, bool in_redis, bool asked_again);
 
+/// What running a command on the local store asks of its caller.
+struct local_result {
+    /// The command wrote journal records that must be stored (commit) before its reply may go out.
+    bool needs_commit = false;
+    /// Refused journal writes counted before the command ran: the caller hands it to commit(),
+    /// which tells from it whether a refusal since took this command's records with it.
+    std::uint64_t refusals_before = 0;
+    explicit operator bool() const { return needs_commit; }
+};
+
 class local_service {
 public:
     /// Opens (or creates) the journal under settings.data_dir and loads what it holds.
     /// Throws std::runtime_error naming data-dir when the directory cannot be used.
     explicit local_service(const config::settings& settings);
 
-    /// Runs `args` on the local store, appending Redis's reply to `out`. Returns true when the
-    /// command wrote keys whose journal records must reach the disk (commit()) before the reply
-    /// may be sent.
-    bool execute(std::span<const std::string_view> args, std::string& out);
+    /// Runs `args` on the local store, appending Redis's reply to `out`. The result says whether
+    /// the command wrote keys whose journal records must reach the disk (commit()) before the
+    /// reply may be sent.
+    local_result execute(std::span<const std::string_view> args, std::string& out);
 
     /// True when `args` (a write Redis is about to run) touches a blacklist or lock key, whose
     /// local copy must follow Redis.
@@ -83,8 +94,13 @@ public:
     std::optional<std::string> durable_value(std::string_view key);
 
     /// Writes the journal records of every command run since the last commit, fsyncing per the
-    /// policy: one disk write for all of them (group commit).
-    std::error_code commit();
+    /// policy: one disk write for all of them (group commit). An error means the writes whose
+    /// results carried `refusals_before` may not be acknowledged: this write, or another since
+    /// they ran (the background flush, another event loop's commit), was refused by the disk.
+    /// A refused write is undone in the local store: its keys hold what they held before, and
+    /// nothing of it is replayed to Redis. (Conservative: a refusal of other writes since
+    /// `refusals_before` also fails these.)
+    std::error_code commit(std::uint64_t refusals_before);
 
     /// Expires keys whose time has come, evicts past the memory bound, syncs the journal when
     /// `everysec` says so and compacts it when it has grown.
@@ -120,8 +136,22 @@ public:
     local_store_figures store_figures();
 
 private:
-    void on_write(std::string_view key);
+    // A key's state before the first write of it whose journal record is not stored yet, and
+    // whether recovery owed Redis something for it then.
+    struct prior_state {
+        bool existed = false;
+        std::string value;
+        std::int64_t expire_at = local::no_expiry;
+        bool was_owed = false;
+        local::key_class cls = local::key_class::default_class;
+    };
+
+    void on_write(std::string_view key, const local::keyspace::entry* before);
     void journal_touched_keys();
+    std::error_code write_journal();
+    void undo_unstored_writes();
+    void keep_unstored(const std::string& key, local::key_class c);
+    bool owed_to_redis(std::string_view key, local::key_class c) const;
     void note_invalidation_pattern(std::string_view command, std::span<const std::string_view> args);
     void note_deletions(std::string_view command, std::span<const std::string_view> args);
     void load(std::vector<local::journal_record> records);
@@ -138,21 +168,38 @@ private:
     std::unique_ptr<local::journal> journal_;
     std::uint64_t maxmemory_;
 
+    // A key the running command wrote, with its class and its state before the command (the
+    // value only for the classes whose writes are journaled for the local answer's sake).
+    struct touched_key {
+        std::string key;
+        local::key_class cls = local::key_class::default_class;
+        prior_state before;
+    };
+
     // Keys the running command wrote, each once. The strings keep their capacity from one
     // command to the next, so noting a key allocates nothing once the slots have grown.
     class touched_keys {
     public:
         void clear();
-        void add(std::string_view key);
-        std::span<const std::string> keys() const { return {slots_.data(), size_}; }
+        /// Notes `key`, unless the command wrote it before; returns its slot when it is new.
+        touched_key* add(std::string_view key);
+        std::span<const touched_key> keys() const { return {slots_.data(), size_}; }
 
     private:
         static constexpr std::size_t kept_capacity = 1024;
-        std::vector<std::string> slots_;
+        std::vector<touched_key> slots_;
         std::size_t size_ = 0;
     };
 
     touched_keys touched_;
+    bool undoing_ = false;  // the writes are undone: not a command's, nothing to journal
+    // Local answers whose records are appended but not stored: their keys' earlier states, and
+    // the invalidation patterns they added. A refused journal write restores them.
+    std::unordered_map<std::string, prior_state> unstored_;
+    std::vector<std::string> unstored_patterns_;
+    std::uint64_t refused_writes_ = 0;  // journal writes refused while holding local answers
+    std::error_code last_refusal_;
+    bool journal_failing_ = false;  // the last journal write was refused (logged once per episode)
     bool mirroring_ = false;            // the running command replays a write Redis made
     std::set<std::string, std::less<>> dirty_blacklist_keys_;
     // Locks taken here while Redis could not see them; a lock copied from Redis (the mirror) is

@@ -159,6 +159,7 @@ private:
     /// (A vector, not a deque: an empty std::deque allocates, which 10,000 idle clients pay.)
     std::vector<std::string> durable_replies_;
     std::size_t committed_answers_ = 0;
+    std::uint64_t uncommitted_refusals_before_ = 0;  // of the first answer not committed yet
     bool awaiting_commit_ = false;
     std::string out_;
     std::string writing_buffer_;

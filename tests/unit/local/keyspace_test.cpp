@@ -63,7 +63,7 @@ TEST(keyspace, overwrite_replaces_value_and_expiry_of_the_entry) {
 TEST(keyspace, every_write_is_reported_once) {
     keyspace ks(1);
     std::vector<std::string> reported;
-    ks.set_write_observer([&](std::string_view key) { reported.emplace_back(key); });
+    ks.set_write_observer([&](std::string_view key, const keyspace::entry*) { reported.emplace_back(key); });
     ks.set("a", "1");  // new key
     EXPECT_EQ(reported, std::vector<std::string>{"a"});
     ks.set("a", "2", 500);  // value and expiry of an existing key
@@ -78,6 +78,22 @@ TEST(keyspace, every_write_is_reported_once) {
     ks.set("b", "1", 10);
     EXPECT_EQ(ks.find("b", 11), nullptr);  // an expiry is not a write
     EXPECT_EQ(reported.size(), 7u);
+}
+
+// What the local service restores when the disk refuses a write: the entry as it was.
+TEST(keyspace, a_write_is_reported_with_the_entry_before_it) {
+    keyspace ks(1);
+    std::vector<std::string> before;  // "-" for a key being created
+    ks.set_write_observer([&](std::string_view, const keyspace::entry* e) {
+        before.push_back(e == nullptr ? "-" : std::string(e->value()) + "@" + std::to_string(e->expire_at()));
+    });
+    ks.set("a", "1");
+    ks.set("a", "2", 500);
+    ks.set_value(*ks.find("a", 0), "3");
+    ks.set_expiry(*ks.find("a", 0), 900);
+    ks.append_value(*ks.find("a", 0), "x");
+    ks.erase("a", 0);
+    EXPECT_EQ(before, (std::vector<std::string>{"-", "1@-1", "2@500", "3@500", "3@900", "3x@900"}));
 }
 
 TEST(keyspace, binary_keys) {

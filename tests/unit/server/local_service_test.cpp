@@ -3,11 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+using redis_sidecar::server::local_result;
 using redis_sidecar::server::local_service;
 
 namespace {
@@ -33,10 +38,10 @@ protected:
     }
     std::string run(std::vector<std::string_view> args, bool* durable = nullptr) {
         std::string out;
-        const bool needs_commit = store_->execute(args, out);
-        if (durable) *durable = needs_commit;
-        if (needs_commit) {
-            EXPECT_FALSE(store_->commit());
+        const local_result result = store_->execute(args, out);
+        if (durable) *durable = result.needs_commit;
+        if (result) {
+            EXPECT_FALSE(store_->commit(result.refusals_before));
         }
         return out;
     }
@@ -264,4 +269,105 @@ TEST_F(local_service_test, a_readback_never_drops_a_revocation) {
     store_->mirror(std::vector<std::string_view>{"DEL", "jwt_token_blacklist_b"}, ":1\r\n");
     store_->apply_readback("jwt_token_blacklist_b", "1", -1, false);
     EXPECT_EQ(store_->durable_value("jwt_token_blacklist_b").value_or(""), "1");
+}
+
+namespace {
+
+// Makes the disk refuse the journal's next writes: a file size limit just above the journal's
+// size (the kernel then fails write() with EFBIG; SIGXFSZ is ignored meanwhile). The test's own
+// output goes to pipes and terminals, which the limit does not concern.
+class disk_refusal {
+public:
+    explicit disk_refusal(const std::filesystem::path& dir) {
+        ::getrlimit(RLIMIT_FSIZE, &saved_);
+        old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+        std::uintmax_t largest = 0;
+        for (const auto& f : std::filesystem::directory_iterator(dir))
+            if (f.is_regular_file()) largest = std::max(largest, f.file_size());
+        rlimit tight = saved_;
+        tight.rlim_cur = static_cast<rlim_t>(largest + 1);
+        ::setrlimit(RLIMIT_FSIZE, &tight);
+    }
+    ~disk_refusal() {
+        ::setrlimit(RLIMIT_FSIZE, &saved_);
+        std::signal(SIGXFSZ, old_handler_);
+    }
+    disk_refusal(const disk_refusal&) = delete;
+    disk_refusal& operator=(const disk_refusal&) = delete;
+
+private:
+    rlimit saved_{};
+    void (*old_handler_)(int) = nullptr;
+};
+
+std::vector<std::string> keys_of(const std::vector<redis_sidecar::upstream::reconciliation_work::entry>& entries) {
+    std::vector<std::string> keys;
+    for (const auto& e : entries) keys.push_back(e.key);
+    return keys;
+}
+
+}  // namespace
+
+// A local answer the disk refused is told to its client as an error (session), and the store
+// must not claim more than the disk holds, in each class's safe direction: a lock is undone, a
+// revocation is never taken back, a cache key is invalidated; what stays is stored later.
+TEST_F(local_service_test, a_write_the_disk_refused_is_undone_in_the_safe_direction) {
+    EXPECT_EQ(run({"SET", "jwt_token_blacklist_kept", "1", "EX", "604800"}), "+OK\r\n");
+    EXPECT_EQ(run({"SET", "user_request_block_held", "1", "PX", "60000"}), "+OK\r\n");
+    EXPECT_EQ(run({"SET", "cache:kept", "old"}), "+OK\r\n");
+    {
+        const disk_refusal refusal(dir_);
+        std::string out;
+        const auto execute = [&](std::vector<std::string_view> args) { return store_->execute(args, out); };
+        const std::uint64_t before = execute({"SET", "jwt_token_blacklist_new", "1"}).refusals_before;
+        execute({"DEL", "jwt_token_blacklist_kept"});
+        execute({"SET", "user_request_block_new", "1", "NX", "PX", "60000"});
+        execute({"GETSET", "user_request_block_held", "2"});
+        execute({"SET", "cache:new", "v"});
+        execute({"SCAN", "0", "MATCH", "cache:user:*"});
+        EXPECT_TRUE(store_->commit(before)) << "the disk refused nothing: the test's limit did not apply";
+    }
+    // Locks: as before the refused writes.
+    EXPECT_EQ(run({"GET", "user_request_block_new"}), "$-1\r\n");
+    EXPECT_EQ(run({"GET", "user_request_block_held"}), "$1\r\n1\r\n");
+    EXPECT_NE(run({"PTTL", "user_request_block_held"}), ":-1\r\n");  // its expiry came back too
+    // Revocations: the new one stays, the removed one is back.
+    EXPECT_EQ(run({"GET", "jwt_token_blacklist_new"}), "$1\r\n1\r\n");
+    EXPECT_EQ(run({"GET", "jwt_token_blacklist_kept"}), "$1\r\n1\r\n");
+    // Cache: a miss here, and still deleted in Redis on recovery.
+    EXPECT_EQ(run({"GET", "cache:new"}), "$-1\r\n");
+    const auto work = store_->pending_reconciliation(false);
+    EXPECT_EQ(keys_of(work.locks), std::vector<std::string>{"user_request_block_held"});
+    EXPECT_EQ(keys_of(work.blacklist), (std::vector<std::string>{"jwt_token_blacklist_kept", "jwt_token_blacklist_new"}));
+    EXPECT_EQ(work.cache_keys, (std::vector<std::string>{"cache:kept", "cache:new"}));
+    EXPECT_EQ(work.cache_patterns, std::vector<std::string>{"cache:user:*"});
+    // What stayed is stored by the next journal write the disk takes, and survives a restart.
+    EXPECT_EQ(run({"SET", "plain", "x"}), "+OK\r\n");
+    store_->background_cycle();
+    open();
+    EXPECT_EQ(run({"GET", "jwt_token_blacklist_new"}), "$1\r\n1\r\n");
+    EXPECT_EQ(run({"GET", "user_request_block_new"}), "$-1\r\n");
+    EXPECT_EQ(run({"GET", "user_request_block_held"}), "$1\r\n1\r\n");
+    const auto after_restart = store_->pending_reconciliation(true);
+    EXPECT_EQ(after_restart.cache_keys, (std::vector<std::string>{"cache:kept", "cache:new"}));
+    EXPECT_EQ(after_restart.cache_patterns, std::vector<std::string>{"cache:user:*"});
+    EXPECT_EQ(keys_of(after_restart.locks), std::vector<std::string>{"user_request_block_held"});
+}
+
+// The background flush (or another event loop's commit) may write the records of an answer
+// still waiting for its own commit: when the disk refuses that write, the commit must say so
+// although nothing of that answer is pending any more.
+TEST_F(local_service_test, a_refusal_by_another_flush_fails_the_commit_of_the_writes_it_took) {
+    std::string out;
+    local_result waiting;
+    {
+        const disk_refusal refusal(dir_);
+        waiting = store_->execute(std::vector<std::string_view>{"SET", "user_request_block_a", "1", "NX"}, out);
+        ASSERT_TRUE(waiting);
+        store_->background_cycle();  // writes the pending records: refused
+    }
+    EXPECT_TRUE(store_->commit(waiting.refusals_before));
+    EXPECT_EQ(run({"GET", "user_request_block_a"}), "$-1\r\n");
+    // A write after the refusal is judged by its own commit.
+    EXPECT_EQ(run({"SET", "user_request_block_b", "1", "NX"}), "+OK\r\n");
 }
