@@ -9,6 +9,7 @@
 /// at once. Standard library only.
 
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <initializer_list>
 #include <string_view>
@@ -45,8 +46,10 @@ public:
         for (const entry& e : entries) insert(e);
     }
 
-    /// Adds `e`; its name must be new, lowercase and not empty, and the table hold under 64.
+    /// Adds `e`; its name must be new, lowercase and not empty, and the table hold at most 64.
     void insert(const entry& e) {
+        assert(!e.name.empty() && size_ < max_entries);
+        ++size_;
         std::size_t slot = slot_of(e.name);
         while (!slots_[slot].name.empty()) slot = (slot + 1) % slot_count;
         slots_[slot] = e;
@@ -65,6 +68,7 @@ public:
 private:
     // Four times the entries of the largest table: probes stay short and a free slot always ends them.
     static constexpr std::size_t slot_count = 256;
+    static constexpr std::size_t max_entries = slot_count / 4;
 
     static std::size_t slot_of(std::string_view name) {
         const auto letter = [&](std::size_t i) { return static_cast<std::size_t>(static_cast<unsigned char>(name[i])); };
@@ -72,6 +76,7 @@ private:
     }
 
     std::array<entry, slot_count> slots_{};
+    std::size_t size_ = 0;
 };
 
 }  // namespace redis_sidecar::protocol
