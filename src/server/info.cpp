@@ -61,6 +61,8 @@ std::string format_sidecar_section(const sidecar_figures& f) {
         line(out, "local_keys_" + std::string(local::key_class_name(c)), l.keys_by_class[static_cast<std::size_t>(c)]);
     line(out, "journal_bytes", l.journal_bytes);
     line(out, "journal_records", l.journal_records);
+    line(out, "journal_write_failures", l.journal_write_failures);
+    line(out, "journal_failing", l.journal_failing);
     line(out, "owed_cache_invalidations", l.owed_cache_invalidations);
     line(out, "owed_locks", l.owed_locks);
     line(out, "owed_default_keys_to_drop", l.owed_default_keys_to_drop);

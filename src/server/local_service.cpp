@@ -390,6 +390,7 @@ std::error_code local_service::write_journal() {
     if (ec && !journal_failing_) spdlog::error("journal: write failed: {}; local answers waiting on it are refused", ec.message());
     if (!ec && journal_failing_) spdlog::info("journal: writes are stored again");
     journal_failing_ = static_cast<bool>(ec);
+    if (ec) ++journal_write_failures_;
     if (ec && !(unstored_.empty() && unstored_patterns_.empty())) {
         ++refused_writes_;
         last_refusal_ = ec;
@@ -588,6 +589,8 @@ local_store_figures local_service::store_figures() {
     });
     f.journal_bytes = journal_->size_bytes();
     f.journal_records = journal_->record_count();
+    f.journal_write_failures = journal_write_failures_;
+    f.journal_failing = journal_failing_ ? 1 : 0;
     f.owed_cache_invalidations = dirty_cache_keys_.size() + cache_patterns_.size();
     f.owed_locks = dirty_lock_keys_.size();
     f.owed_default_keys_to_drop = dirty_default_keys_.size();

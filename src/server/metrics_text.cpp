@@ -60,6 +60,11 @@ void write_local_store(metrics::exposition& e, const sidecar_figures& f) {
                  {{"class", local::key_class_name(c)}});
     gauge(e, "redis_sidecar_journal_bytes", "Size of the journal on disk.", f.local.journal_bytes);
     gauge(e, "redis_sidecar_journal_records", "Records in the journal.", f.local.journal_records);
+    counter(e, "redis_sidecar_journal_write_failures_total",
+            "Journal writes the disk refused; the local answers waiting on each got an error.",
+            f.local.journal_write_failures);
+    gauge(e, "redis_sidecar_journal_failing", "1 while the last journal write was refused (full or failing disk).",
+          f.local.journal_failing);
     e.family("redis_sidecar_replay_backlog", "gauge", "What the next recovery owes Redis, by kind.");
     e.sample("redis_sidecar_replay_backlog", f.local.owed_cache_invalidations, {{"kind", "cache_invalidations"}});
     e.sample("redis_sidecar_replay_backlog", f.local.owed_locks, {{"kind", "locks"}});

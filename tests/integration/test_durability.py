@@ -357,6 +357,11 @@ class FullDiskTest(DurableTestCase, unittest.TestCase):
             self.assertTrue(r.message.startswith(NOT_DURABLE_PREFIX), r.message)
             self.assertIsNone(c.call("GET", lock), "the refused lock is held in the local store")
             self.assertEqual(c.call("PTTL", lock), -2)
+            # Operators see the full disk in INFO (and /metrics), not only in the log.
+            fields = dict(line.split(":", 1) for line in c.call("INFO", "sidecar").decode().splitlines()
+                          if ":" in line)
+            self.assertGreaterEqual(int(fields.get("journal_write_failures", "0")), 2, fields)
+            self.assertEqual(fields.get("journal_failing"), "1", fields)
 
 
 if __name__ == "__main__":

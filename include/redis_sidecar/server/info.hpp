@@ -21,6 +21,10 @@ struct local_store_figures {
     std::array<std::uint64_t, 4> keys_by_class{};
     std::uint64_t journal_bytes = 0;
     std::uint64_t journal_records = 0;
+    /// Journal writes the disk refused (each fails the local answers waiting on it).
+    std::uint64_t journal_write_failures = 0;
+    /// 1 while the last journal write was refused (a full or failing disk), else 0.
+    std::uint64_t journal_failing = 0;
     std::uint64_t owed_cache_invalidations = 0;
     std::uint64_t owed_locks = 0;
     std::uint64_t owed_default_keys_to_drop = 0;

@@ -200,6 +200,7 @@ private:
     std::uint64_t refused_writes_ = 0;  // journal writes refused while holding local answers
     std::error_code last_refusal_;
     bool journal_failing_ = false;  // the last journal write was refused (logged once per episode)
+    std::uint64_t journal_write_failures_ = 0;
     bool mirroring_ = false;            // the running command replays a write Redis made
     std::set<std::string, std::less<>> dirty_blacklist_keys_;
     // Locks taken here while Redis could not see them; a lock copied from Redis (the mirror) is

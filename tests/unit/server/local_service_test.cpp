@@ -326,6 +326,8 @@ TEST_F(local_service_test, a_write_the_disk_refused_is_undone_in_the_safe_direct
         execute({"SET", "cache:new", "v"});
         execute({"SCAN", "0", "MATCH", "cache:user:*"});
         EXPECT_TRUE(store_->commit(before)) << "the disk refused nothing: the test's limit did not apply";
+        EXPECT_EQ(store_->store_figures().journal_write_failures, 1u);
+        EXPECT_EQ(store_->store_figures().journal_failing, 1u);
     }
     // Locks: as before the refused writes.
     EXPECT_EQ(run({"GET", "user_request_block_new"}), "$-1\r\n");
@@ -344,6 +346,8 @@ TEST_F(local_service_test, a_write_the_disk_refused_is_undone_in_the_safe_direct
     // What stayed is stored by the next journal write the disk takes, and survives a restart.
     EXPECT_EQ(run({"SET", "plain", "x"}), "+OK\r\n");
     store_->background_cycle();
+    EXPECT_EQ(store_->store_figures().journal_failing, 0u);  // the disk takes writes again
+    EXPECT_EQ(store_->store_figures().journal_write_failures, 1u);
     open();
     EXPECT_EQ(run({"GET", "jwt_token_blacklist_new"}), "$1\r\n1\r\n");
     EXPECT_EQ(run({"GET", "user_request_block_new"}), "$-1\r\n");
