@@ -4,7 +4,10 @@
 #include <atomic>
 #include <cassert>
 #include <chrono>
+#include <cerrno>
 #include <cstring>
+
+#include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -164,9 +167,12 @@ asio::awaitable<void> session::read_requests() {
             co_return;
         }
         rx_.prepare(read_chunk);
+        reading_ = true;
         auto [ec, n] = co_await socket_.async_read_some(
             upstream::socket_read_buffer(rx_.writable(), rx_.writable_size()), as_tuple(use_awaitable));
-        if (ec == asio::error::eof) {
+        reading_ = false;
+        eof_probed_ = false;
+        if (ec == asio::error::eof || (ec == asio::error::operation_aborted && eof_found_ && !stopped_)) {
             // A client that shut down only its sending side (`nc -N`, a batch job) still gets
             // the replies to everything it sent, as from Redis; then the connection closes.
             close_after_replies_ = true;
@@ -833,6 +839,7 @@ bool session::close_if_output_over_limit() {
 
 void session::on_sweep(std::uint64_t now) {
     if (stopped_ || close_if_output_over_limit()) return;
+    probe_for_unseen_eof(now);
     const unsigned timeout = context_.settings.timeout;
     // Idle: nothing received and nothing owed. Pinned clients may be blocked (BLPOP) or subscribed,
     // which Redis never times out, and the sidecar cannot tell from the bytes: they are left alone.
@@ -841,6 +848,23 @@ void session::on_sweep(std::uint64_t now) {
     server_stats::add(context_.stats.idle_timeout_disconnections);
     spdlog::debug("client {}: closing idle client (timeout {} s)", id_, timeout);
     stop();
+}
+
+// A reader idle for a second is asked once whether its socket holds an EOF it was not woken
+// for (see reading_). One non-blocking peek per idle spell of a client, in the sweep: nothing on
+// the path of a request. Only with no write in flight, which cancel() would abort as well.
+void session::probe_for_unseen_eof(std::uint64_t now) {
+    if (!reading_ || eof_probed_ || writing_ || now - last_active_ < 1) return;
+    eof_probed_ = true;
+    char byte;
+    const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    // Bytes or nothing yet: their arrival raised, or will raise, an edge the reactor sees.
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) return;
+    // EOF, or an error the read would report: the read is woken, and takes it as EOF (replies
+    // to what was read still go out, then the connection closes).
+    eof_found_ = true;
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
 }
 
 // The client's address for log lines (rare events only: it costs a system call).

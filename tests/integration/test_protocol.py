@@ -1,11 +1,12 @@
 """Raw RESP through the sidecar: protocol errors, inline commands, pipelines, large values."""
 
+import signal
 import socket
 import threading
 import time
 import unittest
 
-from harness import ConnectionClosed, SidecarTestCase, encode
+from harness import ConnectionClosed, SidecarTestCase, encode, sidecar_only
 
 
 class ProtocolErrorTest(SidecarTestCase):
@@ -246,6 +247,28 @@ class MisuseTest(SidecarTestCase):
             got = b""
         expected = b"+OK\r\n" + b"".join(b":%d\r\n" % i for i in range(1, 101)) + b"$1\r\nv\r\n"
         self.assertEqual(got, expected, "after SHUT_WR got %d of %d reply bytes" % (len(got), len(expected)))
+
+    @sidecar_only("the sidecar's reads")
+    def test_half_closed_client_whose_fin_came_with_its_last_bytes_is_closed(self):
+        # While the sidecar is stopped, the client's last commands and its FIN wait in the socket
+        # together, and one epoll report covers both: the read that takes the bytes is short and
+        # leaves no later edge for the FIN. The sidecar must still see the EOF and close (it
+        # waited forever; the test above hit it now and then on a loaded machine).
+        c = self.client(timeout=5)
+        self.assertEqual(c.call("PING"), b"PONG")  # a short read first, as any client's
+        proc = self.env.sidecar.proc
+        proc.send_signal(signal.SIGSTOP)
+        try:
+            c.send(encode("SET", "hcf", "v") + encode("GET", "hcf"))
+            c.sock.shutdown(socket.SHUT_WR)
+            time.sleep(0.2)
+        finally:
+            proc.send_signal(signal.SIGCONT)
+        try:
+            got = c.read_until_close()
+        except ConnectionClosed:
+            got = b""
+        self.assertEqual(got, b"+OK\r\n$1\r\nv\r\n")
 
 
 if __name__ == "__main__":

@@ -127,6 +127,7 @@ private:
     void schedule_flush();
     void flush();
     void wake_reader();
+    void probe_for_unseen_eof(std::uint64_t now);
     bool may_read() const;
     bool drained() const;
 
@@ -168,6 +169,12 @@ private:
 
     boost::asio::steady_timer wakeup_;
     bool reader_waiting_ = false;
+    // The reader waits on the socket. A short read tells the reactor the socket is drained
+    // (upstream/socket_read_buffer.hpp), so a FIN reported together with the last bytes raises no
+    // later edge: the sweep asks an idle reader's socket once whether EOF is there.
+    bool reading_ = false;
+    bool eof_probed_ = false;  // since the last read completed
+    bool eof_found_ = false;   // by the probe, which then cancelled the read
     bool stopped_ = false;
     bool close_after_replies_ = false;  // QUIT or a protocol error: no more reading
     bool pin_requested_ = false;

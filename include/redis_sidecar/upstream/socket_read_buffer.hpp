@@ -11,6 +11,13 @@
 /// whether or not a read is queued). Later Asio versions offer the same as a reactor option
 /// (`reset_edge_on_partial_read`).
 ///
+/// The price: a FIN reported in the same epoll event as the last bytes is not seen by the short
+/// read that takes those bytes, and raises no later edge, so the next read would wait for good.
+/// A client that half-closes (`nc -N`) would never be closed: a client session therefore probes
+/// an idle reader's socket once (`session::probe_for_unseen_eof`, in the once-a-second sweep). A
+/// shared connection to Redis needs no probe: an idle one sends a heartbeat PING, whose write or
+/// missing reply fails it.
+///
 /// How: the reactor asks the operation (`reactive_socket_recv_op_base<Buffers>::do_perform`)
 /// whether the read left the socket "exhausted". That member is specialized below for this buffer
 /// type only; every other read in the program keeps Asio's behaviour. The io_uring backend
