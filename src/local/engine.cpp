@@ -115,16 +115,11 @@ bool arity_ok(int arity, std::size_t argc) {
     return arity > 0 ? argc == n : argc >= n;
 }
 
-// Lowercases `name` into `buffer`; an empty view when it is too long to be any command.
-std::string_view to_lower(std::string_view name, std::array<char, max_name_length>& buffer) {
-    return protocol::lowercase_into(name, buffer);
-}
-
 void reply_not_served(std::string& out, std::string_view name) {
     std::string message(not_served_prefix);
     // Lowercase like Redis 7.0's own errors name commands; bounded like its unknown-command error.
     for (char c : name.substr(0, 128)) {
-        message.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+        message.push_back(protocol::ascii_lower(c));
     }
     message.append(down_errors::not_served_suffix);
     reply_error_sanitized(out, message);
@@ -141,7 +136,7 @@ void reply_unknown_subcommand(std::string& out, const container_spec& container,
 
 const command_spec* find_subcommand(const container_spec& container, std::string_view sub) {
     std::array<char, max_name_length> buffer;
-    const std::string_view lower = to_lower(sub, buffer);
+    const std::string_view lower = protocol::lowercase_into(sub, buffer);
     if (lower.empty()) return nullptr;
     for (const command_spec& spec : container.subcommands) {
         if (spec.name.substr(container.name.size() + 1) == lower) return &spec;
@@ -215,7 +210,7 @@ const command_spec* find_command(std::string_view lowercase_name) {
 
 void call(command_context& ctx, std::span<const std::string_view> args, std::string& out) {
     std::array<char, max_name_length> buffer;
-    const command_spec* spec = find_command(to_lower(args[0], buffer));
+    const command_spec* spec = find_command(protocol::lowercase_into(args[0], buffer));
     command_context nested{ctx.keys, ctx.loaded_scripts, args, out, ctx.now_ms, spec->name};
     spec->handler(nested);
 }
@@ -259,11 +254,8 @@ std::string_view c_string(std::string_view arg) {
 bool option_is(std::string_view arg, std::string_view lowercase) {
     const std::string_view text = c_string(arg);
     if (text.size() != lowercase.size()) return false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-        if (lower != lowercase[i]) return false;
-    }
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (protocol::ascii_lower(text[i]) != lowercase[i]) return false;
     return true;
 }
 
@@ -289,7 +281,7 @@ engine::engine(clock_function clock)
 
 bool engine::supports(std::string_view command_name) {
     std::array<char, detail::max_name_length> buffer;
-    const std::string_view lower = detail::to_lower(command_name, buffer);
+    const std::string_view lower = protocol::lowercase_into(command_name, buffer);
     if (lower.empty()) return false;
     if (detail::find_container(lower) != nullptr) return true;
     const detail::command_spec* spec = detail::find_command(lower);
@@ -299,7 +291,7 @@ bool engine::supports(std::string_view command_name) {
 std::string_view engine::execute(std::span<const std::string_view> args, std::string& out, call_origin origin) {
     if (args.empty()) return {};  // the request parser never produces an empty command
     std::array<char, detail::max_name_length> buffer;
-    const std::string_view lower = detail::to_lower(args[0], buffer);
+    const std::string_view lower = protocol::lowercase_into(args[0], buffer);
     const detail::command_spec* spec = detail::find_command(lower);
     if (spec == nullptr) {
         const detail::container_spec* container = lower.empty() ? nullptr : detail::find_container(lower);

@@ -11,6 +11,7 @@
 #include "commands.hpp"
 #include "redis_sidecar/local/engine.hpp"
 #include "redis_sidecar/local/sha1.hpp"
+#include "redis_sidecar/protocol/name_table.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
 
 namespace redis_sidecar::local::detail {
@@ -218,9 +219,7 @@ const std::array<known_script, 5>& known_scripts() {
 // Redis lowercases A-Z only when it names a script by SHA1.
 std::string lowercase_sha(std::string_view sha) {
     std::string lower(sha);
-    for (char& c : lower) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
+    for (char& c : lower) c = protocol::ascii_lower(c);
     return lower;
 }
 
