@@ -287,10 +287,10 @@ void local_service::on_write(std::string_view key, const local::keyspace::entry*
     if (undoing_) return;
     touched_key* slot = touched_.add(key);
     if (slot == nullptr) return;
-    slot->cls = classes_.classify(key);
+    slot->before.cls = classes_.classify(key);
     slot->before.existed = before != nullptr;
     slot->before.expire_at = before != nullptr ? before->expire_at() : local::no_expiry;
-    if (before != nullptr && slot->cls != local::key_class::default_class && !mirroring_)
+    if (before != nullptr && slot->before.cls != local::key_class::default_class && !mirroring_)
         slot->before.value.assign(before->value());
     else
         slot->before.value.clear();
@@ -312,7 +312,7 @@ void local_service::journal_touched_keys() {
     const std::int64_t now = engine_.now_ms();
     for (const touched_key& t : touched_.keys()) {
         const std::string& key = t.key;
-        const local::key_class c = t.cls;
+        const local::key_class c = t.before.cls;
         // A mirrored write is Redis's own: only the durable copies follow it.
         if (mirroring_ && !is_durable(c)) continue;
         // A local answer's record: until it is stored, the key's earlier state is kept, for a
@@ -321,7 +321,6 @@ void local_service::journal_touched_keys() {
             if (mirroring_ || unstored_.contains(key)) return;
             prior_state earlier = t.before;
             earlier.was_owed = owed_to_redis(key, c);
-            earlier.cls = c;
             unstored_.emplace(key, std::move(earlier));
         };
         if (is_durable(c)) {

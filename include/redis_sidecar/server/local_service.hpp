@@ -136,8 +136,8 @@ public:
     local_store_figures store_figures();
 
 private:
-    // A key's state before the first write of it whose journal record is not stored yet, and
-    // whether recovery owed Redis something for it then.
+    // A key's class and its state before the first write of it whose journal record is not
+    // stored yet, and whether recovery owed Redis something for it then.
     struct prior_state {
         bool existed = false;
         std::string value;
@@ -172,7 +172,6 @@ private:
     // value only for the classes whose writes are journaled for the local answer's sake).
     struct touched_key {
         std::string key;
-        local::key_class cls = local::key_class::default_class;
         prior_state before;
     };
 
