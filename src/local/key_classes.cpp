@@ -26,8 +26,13 @@ key_classifier::key_classifier(const std::vector<std::string>& blacklist_prefixe
 }
 
 key_class key_classifier::classify(std::string_view key) const {
-    for (const rule& r : rules_)
-        if (key.starts_with(r.prefix)) return r.cls;
+    // Every forwarded write asks this; most keys are of no class, and their first byte already
+    // tells them from each prefix, which spares a call to memcmp per rule.
+    for (const rule& r : rules_) {
+        const std::string_view prefix = r.prefix;
+        if (prefix.empty()) return r.cls;
+        if (key.size() >= prefix.size() && key[0] == prefix[0] && key.starts_with(prefix)) return r.cls;
+    }
     return key_class::default_class;
 }
 

@@ -1,5 +1,6 @@
 #include "redis_sidecar/protocol/reply_framer.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -7,6 +8,23 @@
 
 namespace redis_sidecar::protocol {
 
+namespace {
+
+// Where the first '\r' of `s` is, or npos. Reply lines are nearly all a few bytes ("+OK", ":12",
+// "$64"): a loop over the first bytes finds their '\r' sooner than a call to memchr, which takes
+// over for longer lines.
+std::size_t find_line_end(std::string_view s) {
+    constexpr std::size_t short_line = 16;
+    const std::size_t quick = std::min(s.size(), short_line);
+    for (std::size_t i = 0; i < quick; ++i)
+        if (s[i] == '\r') return i;
+    if (s.size() == quick) return std::string_view::npos;
+    const void* cr = std::memchr(s.data() + quick, '\r', s.size() - quick);
+    return cr == nullptr ? std::string_view::npos
+                         : static_cast<std::size_t>(static_cast<const char*>(cr) - s.data());
+}
+
+}  // namespace
 
 void reply_framer::reset() {
     stack_.clear();
@@ -35,12 +53,11 @@ frame_result reply_framer::next(std::string_view input) {
         } else {
             if (position_ >= input.size()) return {frame_status::need_more, 0};
             const std::string_view rest = input.substr(position_);
-            const void* cr = std::memchr(rest.data(), '\r', rest.size());
-            if (cr == nullptr) {
+            const std::size_t line_end = find_line_end(rest);
+            if (line_end == std::string_view::npos) {
                 if (rest.size() > max_line_length) return {frame_status::error, 0};
                 return {frame_status::need_more, 0};
             }
-            const auto line_end = static_cast<std::size_t>(static_cast<const char*>(cr) - rest.data());
             if (line_end + 2 > rest.size()) return {frame_status::need_more, 0};
             if (rest[line_end + 1] != '\n') return {frame_status::error, 0};
             const std::string_view line = rest.substr(1, line_end - 1);

@@ -213,7 +213,8 @@ void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view 
                              std::chrono::steady_clock::time_point received) {
     outgoing_.append(request);
     pending_.push_back({std::move(sink), received, static_cast<std::uint32_t>(request.size())});
-    schedule_flush();
+    // Nearly every request after a batch's first finds its flush already on the way.
+    if (!flush_scheduled_) schedule_flush();
 }
 
 // The bytes of the oldest unanswered request, which has been written (a reply came for it).

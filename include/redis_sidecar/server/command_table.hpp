@@ -7,6 +7,8 @@
 #include <span>
 #include <string_view>
 
+#include "redis_sidecar/protocol/name_table.hpp"
+
 namespace redis_sidecar::server {
 
 enum class command_route : std::uint8_t {
@@ -32,7 +34,13 @@ command_route route_command(std::span<const std::string_view> args);
 /// however often they run. INCR, GETSET, SET NX and the like are not.
 bool is_replay_safe(std::span<const std::string_view> args);
 
-/// Case-insensitive ASCII comparison with a lowercase literal.
-bool equals_lower(std::string_view text, std::string_view lowercase);
+/// Case-insensitive ASCII comparison with a lowercase literal. In line: the hot path asks it of
+/// every forwarded write (is it EVAL?), and the length alone nearly always answers.
+inline bool equals_lower(std::string_view text, std::string_view lowercase) {
+    if (text.size() != lowercase.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (protocol::ascii_lower(text[i]) != lowercase[i]) return false;
+    return true;
+}
 
 }  // namespace redis_sidecar::server
