@@ -55,13 +55,17 @@ public:
     /// Queues `request` (one whole RESP command) for `sink`; requires ready(). The bytes are
     /// copied, so the caller may reuse its buffer at once. The upstream timeout counts from
     /// `received` (when the client's request was read: one clock reading per read, not one per
-    /// request of a pipeline).
-    void send(std::shared_ptr<reply_sink> sink, std::string_view request,
-              std::chrono::steady_clock::time_point received);
+    /// request of a pipeline). The connection keeps the sink alive (reply_sink::keep_alive) until
+    /// its last reply is delivered.
+    void send(reply_sink& sink, std::string_view request, std::chrono::steady_clock::time_point received);
 
 private:
+    // Consecutive requests of one sink form a run, and the oldest request of a run holds the
+    // run's owner of the sink; when it is answered, the owner passes to the next one of the run.
+    // So the oldest pending request always holds one.
     struct pending_request {
-        std::shared_ptr<reply_sink> sink;
+        reply_sink* sink;
+        std::shared_ptr<reply_sink> owner;                  // set on the oldest request of a run
         std::chrono::steady_clock::time_point received_at;  // when the client's request was read (timeout start)
         std::uint32_t length;                               // of the request's bytes
     };
@@ -76,7 +80,9 @@ private:
     boost::asio::awaitable<void> read_replies();
     boost::asio::awaitable<void> watch_timeouts();
     bool deliver_replies();
-    void note_delivered(std::shared_ptr<reply_sink> sink);
+    pending_request pop_head_request();
+    void note_delivered(reply_sink* sink, std::shared_ptr<reply_sink>&& owner);
+    void note_delivered(reply_sink* sink, const std::shared_ptr<reply_sink>& owner);
     void schedule_flush();
     void flush();
     void fail(const std::string& reason, failure_kind kind);
@@ -111,7 +117,8 @@ private:
     std::vector<std::string> spare_buffers_;  // emptied batch buffers, for the next ones
     std::string stale_write_buffer_;  // of a write still completing after a failure
     protocol::ring_queue<pending_request> pending_;
-    // Sinks that got replies from the read being delivered (each once per run of its replies).
+    // Sinks that got replies from the read being delivered (each once per run of its replies),
+    // owned here until they are told so.
     std::vector<std::shared_ptr<reply_sink>> delivered_to_;
     protocol::byte_buffer rx_;
     protocol::reply_framer framer_;
