@@ -456,7 +456,7 @@ void session::forward(std::string_view raw, reply_action action) {
     }
     ++inflight_;
     ++batch_forwarded_;
-    connection->send(*this, raw, batch_started_);
+    connection->send(shared_from_this(), raw, batch_started_);
 }
 
 // Replies are matched to requests by their order, which only one connection keeps: while this

@@ -1,7 +1,6 @@
 #include "redis_sidecar/upstream/pooled_connection.hpp"
 
 #include <algorithm>
-#include <cassert>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -38,16 +37,15 @@ constexpr std::size_t batch_initial_capacity = 4096;
 constexpr int max_backoff_factor = 4;
 
 // The reply to a heartbeat PING goes nowhere.
-class discard_sink final : public reply_sink, public std::enable_shared_from_this<discard_sink> {
+class discard_sink final : public reply_sink {
 public:
-    std::shared_ptr<reply_sink> keep_alive() override { return shared_from_this(); }
     void on_reply_bytes(std::string_view, bool, std::string_view) override {}
     void on_reply_failed(std::string_view, bool, std::string_view) override {}
 };
 
-reply_sink& heartbeat_sink() {
+std::shared_ptr<reply_sink> heartbeat_sink() {
     static const auto sink = std::make_shared<discard_sink>();
-    return *sink;
+    return sink;
 }
 }  // namespace
 
@@ -157,27 +155,22 @@ bool pooled_connection::deliver_replies() {
             break;
         }
         if (framed.status == protocol::frame_status::complete) {
-            pending_request head = pop_head_request();
-            // Noted first: from here the sink is owned by delivered_to_ as well, whatever its
-            // on_reply_bytes does.
-            if (head.owner)
-                note_delivered(head.sink, std::move(head.owner));
-            else
-                note_delivered(head.sink, pending_.front().owner);  // the run goes on: the next one holds it
+            pending_request head = std::move(pending_.front());
+            pending_.pop_front();
             head_partially_delivered_ = false;
             head.sink->on_reply_bytes(input.substr(0, framed.length), true, head_request(head.length));
             finish_head_request(head.length);
             rx_.consume(framed.length);
+            note_delivered(std::move(head.sink));
             continue;
         }
         const std::size_t scanned = std::min(framer_.scanned(), input.size());
         if (scanned >= stream_threshold) {
-            const pending_request& head = pending_.front();
-            note_delivered(head.sink, head.owner);
-            head.sink->on_reply_bytes(input.substr(0, scanned), false, head_request(head.length));
+            pending_.front().sink->on_reply_bytes(input.substr(0, scanned), false, head_request(pending_.front().length));
             framer_.discard_prefix(scanned);
             rx_.consume(scanned);
             head_partially_delivered_ = true;
+            note_delivered(pending_.front().sink);
         }
         break;
     }
@@ -186,23 +179,8 @@ bool pooled_connection::deliver_replies() {
     return framed_ok;
 }
 
-// The oldest request, out of the queue; its owner of the sink passes to the next request when that
-// one is of the same run, and stays with the request returned otherwise.
-pooled_connection::pending_request pooled_connection::pop_head_request() {
-    pending_request head = std::move(pending_.front());
-    pending_.pop_front();
-    assert(head.owner != nullptr);  // the oldest request holds its run's owner
-    if (!pending_.empty() && pending_.front().sink == head.sink && !pending_.front().owner)
-        pending_.front().owner = std::move(head.owner);
-    return head;
-}
-
-void pooled_connection::note_delivered(reply_sink* sink, std::shared_ptr<reply_sink>&& owner) {
-    if (delivered_to_.empty() || delivered_to_.back().get() != sink) delivered_to_.push_back(std::move(owner));
-}
-
-void pooled_connection::note_delivered(reply_sink* sink, const std::shared_ptr<reply_sink>& owner) {
-    if (delivered_to_.empty() || delivered_to_.back().get() != sink) delivered_to_.push_back(owner);
+void pooled_connection::note_delivered(std::shared_ptr<reply_sink> sink) {
+    if (delivered_to_.empty() || delivered_to_.back() != sink) delivered_to_.push_back(std::move(sink));
 }
 
 asio::awaitable<void> pooled_connection::watch_timeouts() {
@@ -231,13 +209,10 @@ void pooled_connection::send_heartbeat() {
     send(heartbeat_sink(), ping, last_activity_);
 }
 
-void pooled_connection::send(reply_sink& sink, std::string_view request,
+void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request,
                              std::chrono::steady_clock::time_point received) {
     outgoing_.append(request);
-    // Only the first request of a run takes an owner: the rest of a client's pipeline costs none.
-    const bool run_goes_on = !pending_.empty() && pending_.back().sink == &sink;
-    pending_.push_back({&sink, run_goes_on ? nullptr : sink.keep_alive(), received,
-                        static_cast<std::uint32_t>(request.size())});
+    pending_.push_back({std::move(sink), received, static_cast<std::uint32_t>(request.size())});
     // Nearly every request after a batch's first finds its flush already on the way.
     if (!flush_scheduled_) schedule_flush();
 }

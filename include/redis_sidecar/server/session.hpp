@@ -113,7 +113,6 @@ private:
     std::string peer() const;
 
     // upstream::reply_sink
-    std::shared_ptr<upstream::reply_sink> keep_alive() override { return shared_from_this(); }
     void on_reply_bytes(std::string_view bytes, bool complete, std::string_view request) override;
     void on_reply_failed(std::string_view reason, bool partial, std::string_view request) override;
     void on_replies_delivered() override;

@@ -55,17 +55,13 @@ public:
     /// Queues `request` (one whole RESP command) for `sink`; requires ready(). The bytes are
     /// copied, so the caller may reuse its buffer at once. The upstream timeout counts from
     /// `received` (when the client's request was read: one clock reading per read, not one per
-    /// request of a pipeline). The connection keeps the sink alive (reply_sink::keep_alive) until
-    /// its last reply is delivered.
-    void send(reply_sink& sink, std::string_view request, std::chrono::steady_clock::time_point received);
+    /// request of a pipeline).
+    void send(std::shared_ptr<reply_sink> sink, std::string_view request,
+              std::chrono::steady_clock::time_point received);
 
 private:
-    // Consecutive requests of one sink form a run, and the oldest request of a run holds the
-    // run's owner of the sink; when it is answered, the owner passes to the next one of the run.
-    // So the oldest pending request always holds one.
     struct pending_request {
-        reply_sink* sink;
-        std::shared_ptr<reply_sink> owner;                  // set on the oldest request of a run
+        std::shared_ptr<reply_sink> sink;
         std::chrono::steady_clock::time_point received_at;  // when the client's request was read (timeout start)
         std::uint32_t length;                               // of the request's bytes
     };
@@ -80,9 +76,7 @@ private:
     boost::asio::awaitable<void> read_replies();
     boost::asio::awaitable<void> watch_timeouts();
     bool deliver_replies();
-    pending_request pop_head_request();
-    void note_delivered(reply_sink* sink, std::shared_ptr<reply_sink>&& owner);
-    void note_delivered(reply_sink* sink, const std::shared_ptr<reply_sink>& owner);
+    void note_delivered(std::shared_ptr<reply_sink> sink);
     void schedule_flush();
     void flush();
     void fail(const std::string& reason, failure_kind kind);
@@ -117,8 +111,7 @@ private:
     std::vector<std::string> spare_buffers_;  // emptied batch buffers, for the next ones
     std::string stale_write_buffer_;  // of a write still completing after a failure
     protocol::ring_queue<pending_request> pending_;
-    // Sinks that got replies from the read being delivered (each once per run of its replies),
-    // owned here until they are told so.
+    // Sinks that got replies from the read being delivered (each once per run of its replies).
     std::vector<std::shared_ptr<reply_sink>> delivered_to_;
     protocol::byte_buffer rx_;
     protocol::reply_framer framer_;

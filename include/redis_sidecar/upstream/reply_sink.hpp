@@ -2,7 +2,6 @@
 /// How the upstream component hands replies back without knowing who asked (dependencies point
 /// down: the server implements these, upstream calls them).
 
-#include <memory>
 #include <string_view>
 
 namespace redis_sidecar::upstream {
@@ -11,11 +10,6 @@ namespace redis_sidecar::upstream {
 class reply_sink {
 public:
     virtual ~reply_sink() = default;
-    /// A shared owner of this sink. A connection holds one while the sink has requests in flight
-    /// (one per run of its consecutive requests, not one per request: each copy of a shared_ptr
-    /// is an atomic operation, and at -P 16 they cost 4 to 6 % of the sidecar's CPU), so a sink
-    /// whose client went away still gets its replies.
-    virtual std::shared_ptr<reply_sink> keep_alive() = 0;
     /// Bytes of the reply to this sink's oldest unanswered request, whose bytes as sent are
     /// `request` (the connection keeps them until the reply is complete, so the sink need not copy
     /// them); `complete` when the bytes end the reply. A large reply may come in several calls,
