@@ -82,7 +82,6 @@ bool is_replay_safe(std::span<const std::string_view> args) {
     return key != "set" || is_plain_set(args);
 }
 
-
 command_route route_command(std::span<const std::string_view> args) {
     name_buffer buffer;
     const std::string_view key = protocol::lowercase_into(args[0], buffer);

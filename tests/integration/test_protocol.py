@@ -233,10 +233,10 @@ class FramingTest(SidecarTestCase):
         self.assertEqual(c.call("INCR", "other"), 1)
 
     def test_interleaved_pipelines_with_clients_leaving(self):
-        # Pipelines of several clients interleave on the shared connection (each client's
-        # consecutive requests a run, the connection owning a client's session once per run), and
-        # every other client goes away with its requests in flight: the ones that stay get every
-        # reply, in order, and the sidecar is unharmed (under ASan: no use after free).
+        # Pipelines of several clients interleave on the shared connection, and every other
+        # client goes away with its requests in flight: their sessions must live until Redis has
+        # answered them, the clients that stay get every reply, in order, and the sidecar is
+        # unharmed (under ASan: no use after free).
         clients = [self.client(timeout=10) for _ in range(6)]
         chunks, per_chunk = 4, 150
         for _ in range(chunks):
