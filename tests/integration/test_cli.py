@@ -92,18 +92,23 @@ class ConfigFileTest(unittest.TestCase):
         return sc.start(wait_upstream=True)
 
     def test_config_file_and_flag_override(self):
-        file_port, flag_port = free_port(), free_port()
-        conf = os.path.join(self.env.tmp, "sc.conf")
-        with open(conf, "w") as f:
-            f.write("# test config\nlisten = 127.0.0.1:%d\nupstream = 127.0.0.1:%d\ndata-dir = %s\n"
-                    "log-level = debug\nupstream-connections = 1\n"
-                    % (file_port, self.env.redis_port, self.env.tmp))
-        sc = self.start(["--config", conf, "--listen", "127.0.0.1:%d" % flag_port], flag_port)
-        with RawClient(sc.port) as c:
-            self.assertEqual(c.call("SET", "viaconf", "1"), b"OK")
-            info = c.call("INFO", "sidecar")
-            self.assertIn(b"upstream:127.0.0.1:%d" % self.env.redis_port, info)
-        self.assertFalse(ping_ok(file_port), "the --listen flag did not override the file")
+        # The test holds the file's port itself: a sidecar that listened there would fail to
+        # start, and no parallel test's server can take the port and answer in its place (an
+        # earlier version pinged a port that had merely been free, and a CI run found it taken).
+        with socket.socket() as held:
+            held.bind(("127.0.0.1", 0))
+            held.listen()
+            file_port, flag_port = held.getsockname()[1], free_port()
+            conf = os.path.join(self.env.tmp, "sc.conf")
+            with open(conf, "w") as f:
+                f.write("# test config\nlisten = 127.0.0.1:%d\nupstream = 127.0.0.1:%d\n"
+                        "data-dir = %s\nlog-level = debug\nupstream-connections = 1\n"
+                        % (file_port, self.env.redis_port, self.env.tmp))
+            sc = self.start(["--config", conf, "--listen", "127.0.0.1:%d" % flag_port], flag_port)
+            with RawClient(sc.port) as c:
+                self.assertEqual(c.call("SET", "viaconf", "1"), b"OK")
+                info = c.call("INFO", "sidecar")
+                self.assertIn(b"upstream:127.0.0.1:%d" % self.env.redis_port, info)
         self.assertEqual(self.env.redis_call("GET", "viaconf"), b"1")
 
     def test_config_file_alone(self):
