@@ -25,14 +25,6 @@ constexpr std::size_t rx_capacity = 64 * 1024;
 // A batch this large is written without waiting out the batch delay: Redis reads 16 KB at a time,
 // so a larger batch saves it nothing more.
 constexpr std::size_t batch_flush_bytes = 16 * 1024;
-// A write buffer of at most this capacity is kept for a later batch once its requests are
-// answered; a larger one is freed. Several batches wait for replies at once under load, and a
-// fresh buffer costs its growth copies and page faults.
-constexpr std::size_t spare_buffer_capacity = 2 * 1024 * 1024;
-constexpr std::size_t spare_buffers_kept = 8;
-// Every batch buffer starts with this capacity: never the string's inline (SSO) storage, whose
-// bytes would move with the string while a write of them may still be completing.
-constexpr std::size_t batch_initial_capacity = 4096;
 // Reconnect attempts back off up to this multiple of the probe interval.
 constexpr int max_backoff_factor = 4;
 
@@ -59,9 +51,7 @@ pooled_connection::pooled_connection(asio::any_io_executor executor, const upstr
       timeout_timer_(executor),
       write_done_(executor),
       batch_timer_(executor),
-      rx_(rx_capacity) {
-    outgoing_.reserve(batch_initial_capacity);
-}
+      rx_(rx_capacity) {}
 
 void pooled_connection::start() {
     asio::co_spawn(executor_, [self = shared_from_this()] { return self->run(); }, asio::detached);
@@ -150,7 +140,9 @@ bool pooled_connection::deliver_replies() {
     while (!rx_.empty()) {
         const std::string_view input = rx_.readable();
         const protocol::frame_result framed = framer_.next(input);
-        if (framed.status == protocol::frame_status::error || pending_.empty()) {
+        // A reply to a request not written yet is no reply to it.
+        if (framed.status == protocol::frame_status::error || pending_.empty() ||
+            !requests_.oldest_written(pending_.front().length)) {
             framed_ok = false;
             break;
         }
@@ -158,15 +150,16 @@ bool pooled_connection::deliver_replies() {
             pending_request head = std::move(pending_.front());
             pending_.pop_front();
             head_partially_delivered_ = false;
-            head.sink->on_reply_bytes(input.substr(0, framed.length), true, head_request(head.length));
-            finish_head_request(head.length);
+            head.sink->on_reply_bytes(input.substr(0, framed.length), true, requests_.oldest(head.length));
+            requests_.finish_oldest(head.length);
             rx_.consume(framed.length);
             note_delivered(std::move(head.sink));
             continue;
         }
         const std::size_t scanned = std::min(framer_.scanned(), input.size());
         if (scanned >= stream_threshold) {
-            pending_.front().sink->on_reply_bytes(input.substr(0, scanned), false, head_request(pending_.front().length));
+            pending_.front().sink->on_reply_bytes(input.substr(0, scanned), false,
+                                                  requests_.oldest(pending_.front().length));
             framer_.discard_prefix(scanned);
             rx_.consume(scanned);
             head_partially_delivered_ = true;
@@ -211,42 +204,10 @@ void pooled_connection::send_heartbeat() {
 
 void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request,
                              std::chrono::steady_clock::time_point received) {
-    outgoing_.append(request);
+    requests_.append(request);
     pending_.push_back({std::move(sink), received, static_cast<std::uint32_t>(request.size())});
     // Nearly every request after a batch's first finds its flush already on the way.
     if (!flush_scheduled_) schedule_flush();
-}
-
-// The bytes of the oldest unanswered request, which has been written (a reply came for it).
-std::string_view pooled_connection::head_request(std::uint32_t length) const {
-    if (sent_.empty()) return {};  // a reply before its request was written: not RESP, fails next
-    const sent_batch& oldest = sent_.front();
-    return std::string_view(oldest.bytes).substr(oldest.answered, length);
-}
-
-// The oldest request is answered: its batch's buffer goes back to the spares once all its
-// requests are.
-void pooled_connection::finish_head_request(std::uint32_t length) {
-    if (sent_.empty()) return;
-    sent_batch& oldest = sent_.front();
-    oldest.answered += length;
-    if (oldest.answered < oldest.bytes.size()) return;
-    if (oldest.bytes.capacity() <= spare_buffer_capacity && spare_buffers_.size() < spare_buffers_kept) {
-        oldest.bytes.clear();
-        spare_buffers_.push_back(std::move(oldest.bytes));
-    }
-    sent_.pop_front();
-}
-
-std::string pooled_connection::spare_buffer() {
-    if (spare_buffers_.empty()) {
-        std::string fresh;
-        fresh.reserve(batch_initial_capacity);
-        return fresh;
-    }
-    std::string spare = std::move(spare_buffers_.back());
-    spare_buffers_.pop_back();
-    return spare;
 }
 
 // Writing is deferred to the end of this turn of the event loop, so requests that several clients
@@ -254,7 +215,7 @@ std::string pooled_connection::spare_buffer() {
 // With a batch delay, the first request of a batch waits that long for others (Redis's per-read
 // and per-write costs are then shared by more requests), unless a full read of Redis's is waiting.
 void pooled_connection::schedule_flush() {
-    if (settings_.batch_delay.count() > 0 && outgoing_.size() < batch_flush_bytes) {
+    if (settings_.batch_delay.count() > 0 && requests_.unwritten_bytes() < batch_flush_bytes) {
         if (batch_timer_armed_ || flush_scheduled_) return;
         batch_timer_armed_ = true;
         batch_timer_.expires_after(settings_.batch_delay);
@@ -273,19 +234,15 @@ void pooled_connection::schedule_flush() {
 }
 
 void pooled_connection::flush() {
-    if (writing_ || outgoing_.empty() || !ready_) return;
+    if (writing_ || requests_.unwritten_bytes() == 0 || !ready_) return;
     writing_ = true;
     write_in_flight_ = true;
-    // The batch's bytes stay put until its last request is answered, which needs all of them
-    // written first: a batch buffer is never inline (SSO) storage, so when the ring of sent
-    // batches grows and moves the string, only the pointer to them moves.
-    sent_.push_back({std::move(outgoing_), 0});
-    outgoing_ = spare_buffer();
-    asio::async_write(stream_, asio::buffer(sent_.back().bytes),
+    // One gathered write of every block's new bytes, which stay where they are until answered.
+    asio::async_write(stream_, requests_.take_unwritten(),
                       [self = shared_from_this(), generation = generation_](boost::system::error_code ec, std::size_t) {
                           self->write_in_flight_ = false;
                           self->write_done_.cancel();
-                          self->stale_write_buffer_ = std::string();
+                          self->stale_write_blocks_.clear();
                           if (generation != self->generation_) return;
                           self->writing_ = false;
                           if (ec) {
@@ -309,24 +266,15 @@ void pooled_connection::fail(const std::string& reason, failure_kind kind) {
     failed.swap(pending_);
     bool partial = head_partially_delivered_;
     head_partially_delivered_ = false;
-    // Written requests first, then those not written yet (in outgoing_), in order.
-    std::size_t batch = 0;
-    std::size_t offset = sent_.empty() ? 0 : sent_.front().answered;
+    // In order: written requests first, then those not written yet.
+    auto position = requests_.begin_walk();
     for (std::size_t i = 0; i < failed.size(); ++i) {
         pending_request& request = failed[i];
-        const std::string& bytes = batch < sent_.size() ? sent_[batch].bytes : outgoing_;
-        request.sink->on_reply_failed(reason, partial, std::string_view(bytes).substr(offset, request.length));
-        offset += request.length;
-        if (batch < sent_.size() && offset >= bytes.size()) {
-            ++batch;
-            offset = 0;
-        }
+        request.sink->on_reply_failed(reason, partial, requests_.walk_next(position, request.length));
         partial = false;
     }
-    // A write still completing keeps its buffer until its handler runs.
-    if (write_in_flight_ && !sent_.empty()) stale_write_buffer_ = std::move(sent_.back().bytes);
-    sent_.clear();
-    outgoing_.clear();
+    // A write still completing keeps its blocks until its handler runs.
+    requests_.drop_all(write_in_flight_, stale_write_blocks_);
     observer_.on_connection_failed(reason, kind, true);
 }
 

@@ -1,9 +1,8 @@
 #pragma once
-/// One shared connection to Redis. Requests from many clients are appended to one write buffer
+/// One shared connection to Redis. Requests from many clients are appended to its request blocks
 /// and written as a pipeline once per turn of the event loop; replies are framed and handed to
-/// each request's sink in FIFO order, with the request's bytes, which the connection keeps (in
-/// the buffer they were written from) until their reply is complete. It reconnects by itself,
-/// with backoff.
+/// each request's sink in FIFO order, with the request's bytes, which the connection keeps (where
+/// they were written from) until their reply is complete. It reconnects by itself, with backoff.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -20,6 +19,7 @@
 #include "redis_sidecar/upstream/handshake.hpp"
 #include "redis_sidecar/upstream/redis_stream.hpp"
 #include "redis_sidecar/upstream/reply_sink.hpp"
+#include "redis_sidecar/upstream/request_blocks.hpp"
 #include "redis_sidecar/upstream/upstream_settings.hpp"
 
 namespace redis_sidecar::upstream {
@@ -66,12 +66,6 @@ private:
         std::uint32_t length;                               // of the request's bytes
     };
 
-    // The buffer of one write: its requests' bytes stay until each has its reply.
-    struct sent_batch {
-        std::string bytes;
-        std::size_t answered = 0;  // bytes of the requests answered so far
-    };
-
     boost::asio::awaitable<void> run();
     boost::asio::awaitable<void> read_replies();
     boost::asio::awaitable<void> watch_timeouts();
@@ -80,9 +74,6 @@ private:
     void schedule_flush();
     void flush();
     void fail(const std::string& reason, failure_kind kind);
-    std::string_view head_request(std::uint32_t length) const;
-    void finish_head_request(std::uint32_t length);
-    std::string spare_buffer();
     void send_heartbeat();
 
     boost::asio::any_io_executor executor_;
@@ -105,11 +96,8 @@ private:
     failure_kind last_failure_ = failure_kind::error;
     std::chrono::steady_clock::time_point last_activity_;
 
-    std::string outgoing_;  // requests queued since the last write started
-    // Written batches (the last one possibly still being written) with requests unanswered.
-    protocol::ring_queue<sent_batch> sent_;
-    std::vector<std::string> spare_buffers_;  // emptied batch buffers, for the next ones
-    std::string stale_write_buffer_;  // of a write still completing after a failure
+    request_blocks requests_;  // the bytes of the requests in pending_, written or not
+    std::vector<std::unique_ptr<char[]>> stale_write_blocks_;  // of a write still completing after a failure
     protocol::ring_queue<pending_request> pending_;
     // Sinks that got replies from the read being delivered (each once per run of its replies).
     std::vector<std::shared_ptr<reply_sink>> delivered_to_;
