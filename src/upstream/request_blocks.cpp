@@ -49,9 +49,12 @@ void request_blocks::release(block& finished) {
 std::span<const boost::asio::const_buffer> request_blocks::take_unwritten() {
     // Only a write that has completed (or failed, see drop_all) lets the next one take these.
     write_buffers_.clear();
-    for (std::size_t i = 0; i < blocks_.size(); ++i) {
+    // Every write takes all there is, so the unwritten bytes are in the last blocks: under load
+    // hundreds of blocks before them may wait for replies.
+    std::size_t first = blocks_.size();
+    while (first > 0 && blocks_[first - 1].written < blocks_[first - 1].size) --first;
+    for (std::size_t i = first; i < blocks_.size(); ++i) {
         block& b = blocks_[i];
-        if (b.written == b.size) continue;
         write_buffers_.emplace_back(b.data.get() + b.written, b.size - b.written);
         b.written = b.size;
     }
