@@ -15,6 +15,7 @@ Run with Debian's interpreter (python3-redis 4.3.4): ``/usr/bin/python3 -m unitt
 import atexit
 import ctypes
 import os
+import random
 import shutil
 import signal
 import socket
@@ -86,8 +87,39 @@ def _stop_process(proc, timeout=5.0):
     _hard_kill(proc)
 
 
+def _ephemeral_port_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+_handed_out_ports = set()
+
+
 def free_port():
-    """A TCP port that was free a moment ago on 127.0.0.1."""
+    """A TCP port that was free a moment ago on 127.0.0.1, for a server a test starts.
+
+    Chosen below the kernel's ephemeral range: a port from bind(0) comes from that range, where
+    every outgoing connection of the tests running in parallel also takes its local port, and two
+    CI runs lost a test to such a port taken between this call and the server's bind. Random, so
+    parallel test processes rarely try the same one, and never the same one twice in a process.
+    """
+    low, _ = _ephemeral_port_range()
+    first, last = 10000, low - 1
+    for _ in range(200 if last - first > 1000 else 0):
+        port = random.randint(first, last)
+        if port in _handed_out_ports:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))  # without SO_REUSEADDR: not even in TIME_WAIT
+            except OSError:
+                continue
+        _handed_out_ports.add(port)
+        return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -1090,16 +1090,40 @@ private:
 
 // -- Child processes on free ports, each in a temporary directory ---------------------------------
 
-int free_port() {
+// True when nothing is bound to `port` on 127.0.0.1 (0: any port; `port` then says which).
+bool bind_loopback(int& port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
     socklen_t len = sizeof(addr);
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     ::close(fd);
-    return ntohs(addr.sin_port);
+    port = ntohs(addr.sin_port);
+    return bound;
+}
+
+// A port below the kernel's ephemeral range, as tests/integration/harness.py's free_port picks
+// them: bind(0) draws from the range every outgoing connection of the tests running in parallel
+// takes its local port from, so such a port can be taken before the server binds it.
+int free_port() {
+    int ephemeral_low = 32768;
+    if (std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range"); range) range >> ephemeral_low;
+    static std::set<int> handed_out;
+    static unsigned seed = static_cast<unsigned>(::getpid());
+    const int first = 10000, span = ephemeral_low - first;
+    for (int attempt = 0; span > 1000 && attempt < 200; ++attempt) {
+        int port = first + static_cast<int>(::rand_r(&seed) % static_cast<unsigned>(span));
+        if (handed_out.count(port) == 0 && bind_loopback(port)) {
+            handed_out.insert(port);
+            return port;
+        }
+    }
+    int any = 0;
+    bind_loopback(any);
+    return any;
 }
 
 class child_process {
