@@ -5,26 +5,18 @@
 
 namespace redis_sidecar::upstream {
 
-void request_blocks::append(std::string_view request) {
-    block& target = block_with_room(request.size());
-    std::memcpy(target.data.get() + target.size, request.data(), request.size());
-    target.size += static_cast<std::uint32_t>(request.size());
-    unwritten_bytes_ += request.size();
-}
-
-request_blocks::block& request_blocks::block_with_room(std::size_t length) {
-    if (!blocks_.empty()) {
-        block& last = blocks_.back();
-        if (last.capacity - last.size >= length) return last;
-        // Too small and empty: the only block, all answered. The front block must hold the
-        // oldest request.
-        if (last.size == 0) {
-            release(last);
-            blocks_.pop_front();
-        }
+void request_blocks::append_to_new_block(std::string_view request) {
+    // The last block, all answered, is empty but too small for this request: it goes, since the
+    // front block must hold the oldest request.
+    if (!blocks_.empty() && blocks_.back().size == 0) {
+        release(blocks_.back());
+        blocks_.pop_front();
     }
-    blocks_.push_back(new_block(length));
-    return blocks_.back();
+    blocks_.push_back(new_block(request.size()));
+    block& fresh = blocks_.back();
+    std::memcpy(fresh.data.get(), request.data(), request.size());
+    fresh.size = static_cast<std::uint32_t>(request.size());
+    unwritten_bytes_ += request.size();
 }
 
 request_blocks::block request_blocks::new_block(std::size_t length) {
@@ -62,29 +54,16 @@ std::span<const boost::asio::const_buffer> request_blocks::take_unwritten() {
     return write_buffers_;
 }
 
-std::string_view request_blocks::oldest(std::uint32_t length) const {
-    if (blocks_.empty()) return {};
-    const block& front = blocks_.front();
-    if (front.answered + length > front.size) return {};
-    return {front.data.get() + front.answered, length};
-}
-
-bool request_blocks::oldest_written(std::uint32_t length) const {
-    return !blocks_.empty() && blocks_.front().answered + length <= blocks_.front().written;
-}
-
-void request_blocks::finish_oldest(std::uint32_t length) {
-    if (blocks_.empty()) return;
-    block& front = blocks_.front();
-    front.answered += length;
-    if (front.answered < front.size) return;
+// The front block's requests are all answered.
+void request_blocks::finish_front_block() {
     if (blocks_.size() == 1) {
         // Every byte in it was written and answered: the next requests start over at its
         // beginning, where the cache still holds it.
-        front.size = front.written = front.answered = 0;
+        block& only = blocks_.front();
+        only.size = only.written = only.answered = 0;
         return;
     }
-    release(front);
+    release(blocks_.front());
     blocks_.pop_front();
 }
 

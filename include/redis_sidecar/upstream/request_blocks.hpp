@@ -13,6 +13,7 @@
 #include <boost/asio/buffer.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -32,7 +33,19 @@ public:
     static constexpr std::size_t spare_blocks_kept = 32;
 
     /// Appends one whole request.
-    void append(std::string_view request);
+    void append(std::string_view request) {
+        // In line: nearly every request fits in the last block.
+        if (!blocks_.empty()) {
+            block& last = blocks_.back();
+            if (last.capacity - last.size >= request.size()) {
+                std::memcpy(last.data.get() + last.size, request.data(), request.size());
+                last.size += static_cast<std::uint32_t>(request.size());
+                unwritten_bytes_ += request.size();
+                return;
+            }
+        }
+        append_to_new_block(request);
+    }
 
     /// Bytes appended and not handed to a write yet.
     std::size_t unwritten_bytes() const { return unwritten_bytes_; }
@@ -42,11 +55,23 @@ public:
     std::span<const boost::asio::const_buffer> take_unwritten();
 
     /// The oldest unanswered request, `length` bytes long as appended. Empty when there is none.
-    std::string_view oldest(std::uint32_t length) const;
+    std::string_view oldest(std::uint32_t length) const {
+        if (blocks_.empty()) return {};
+        const block& front = blocks_.front();
+        if (front.answered + length > front.size) return {};
+        return {front.data.get() + front.answered, length};
+    }
     /// True when the oldest request's bytes were handed to a write (a reply to it may have come).
-    bool oldest_written(std::uint32_t length) const;
+    bool oldest_written(std::uint32_t length) const {
+        return !blocks_.empty() && blocks_.front().answered + length <= blocks_.front().written;
+    }
     /// The oldest request is answered: the next one becomes the oldest.
-    void finish_oldest(std::uint32_t length);
+    void finish_oldest(std::uint32_t length) {
+        if (blocks_.empty()) return;
+        block& front = blocks_.front();
+        front.answered += length;
+        if (front.answered >= front.size) finish_front_block();
+    }
 
     /// Walks the unanswered requests in order without answering them: start with `begin_walk`,
     /// then call `walk_next` with each request's length.
@@ -73,7 +98,8 @@ private:
         std::uint32_t answered = 0;  // bytes of the requests answered
     };
 
-    block& block_with_room(std::size_t length);
+    void append_to_new_block(std::string_view request);
+    void finish_front_block();
     block new_block(std::size_t length);
     void release(block& finished);
 
