@@ -19,7 +19,7 @@ std::string set_request(std::size_t value_size) {
 // many batches wait at once, as under load (`in_flight` of them).
 void run_blocks(benchmark::State& state, std::size_t value_size, int batch, int in_flight) {
     const std::string request = set_request(value_size);
-    const auto length = static_cast<std::uint32_t>(request.size());
+    const std::size_t length = request.size();
     request_blocks blocks;
     std::size_t bytes_written = 0;
     for (int i = 0; i < batch * in_flight; ++i) blocks.append(request);  // the batches ahead

@@ -205,7 +205,7 @@ void pooled_connection::send_heartbeat() {
 void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request,
                              std::chrono::steady_clock::time_point received) {
     requests_.append(request);
-    pending_.push_back({std::move(sink), received, static_cast<std::uint32_t>(request.size())});
+    pending_.push_back({std::move(sink), received, request.size()});
     // Nearly every request after a batch's first finds its flush already on the way.
     if (!flush_scheduled_) schedule_flush();
 }

@@ -6,16 +6,16 @@
 namespace redis_sidecar::upstream {
 
 void request_blocks::append_to_new_block(std::string_view request) {
-    // The last block, all answered, is empty but too small for this request: it goes, since the
-    // front block must hold the oldest request.
-    if (!blocks_.empty() && blocks_.back().size == 0) {
+    // The only block, all answered and so emptied, is too small for this request: it goes, since
+    // the front block must hold the oldest request.
+    if (blocks_.size() == 1 && blocks_.front().size == 0) {
         release(blocks_.back());
         blocks_.pop_front();
     }
     blocks_.push_back(new_block(request.size()));
     block& fresh = blocks_.back();
     std::memcpy(fresh.data.get(), request.data(), request.size());
-    fresh.size = static_cast<std::uint32_t>(request.size());
+    fresh.size = request.size();
     unwritten_bytes_ += request.size();
 }
 
@@ -29,7 +29,7 @@ request_blocks::block request_blocks::new_block(std::size_t length) {
     }
     const std::size_t capacity = std::max(length, block_capacity);
     fresh.data = std::make_unique_for_overwrite<char[]>(capacity);
-    fresh.capacity = static_cast<std::uint32_t>(capacity);
+    fresh.capacity = capacity;
     return fresh;
 }
 
@@ -71,7 +71,7 @@ request_blocks::walk_position request_blocks::begin_walk() const {
     return {0, blocks_.empty() ? 0 : blocks_.front().answered};
 }
 
-std::string_view request_blocks::walk_next(walk_position& position, std::uint32_t length) const {
+std::string_view request_blocks::walk_next(walk_position& position, std::size_t length) const {
     // A request that did not fit in what was left of a block starts the next one.
     while (position.block < blocks_.size() && position.offset >= blocks_[position.block].size) {
         ++position.block;
@@ -79,7 +79,7 @@ std::string_view request_blocks::walk_next(walk_position& position, std::uint32_
     }
     if (position.block >= blocks_.size()) return {};
     const block& b = blocks_[position.block];
-    const std::uint32_t available = std::min(length, b.size - position.offset);
+    const std::size_t available = std::min(length, b.size - position.offset);
     std::string_view request(b.data.get() + position.offset, available);
     position.offset += available;
     return request;

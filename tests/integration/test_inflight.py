@@ -148,6 +148,25 @@ class InflightTest(DegradedTestCase):
             self.assertIsNone(c.call("GET", "cnt%d" % i))
             self.assertEqual(c.call("GET", "c%d" % i), b"v%d" % i, "GETDEL with unknown outcome was applied")
 
+    def test_large_pipeline_in_flight_is_replayed_request_by_request(self):
+        # About 370 KB in flight: the connection's request blocks (64 KB each, a larger request in
+        # one of its own) hand each request's own bytes to the replay, across block boundaries.
+        c = self.client(timeout=10)
+        self.assertEqual(c.call("PING"), b"PONG")
+        value = lambda i: (b"%d:" % i) * (3000 // len(b"%d:" % i)) + (b"x" * 100000 if i == 30 else b"")
+        pipeline = []
+        for i in range(90):
+            pipeline.append((("SET", "big%d" % i, value(i)), OK))
+            if i % 10 == 0:
+                pipeline.append((("INCR", "bigcnt"), UNKNOWN))
+        self.env.redis.pause()
+        self.addCleanup(self._resume_quietly)
+        self._send_pipeline(c, pipeline)
+        self._check_replies(c, pipeline, what="large pipeline to a SIGSTOPped Redis")
+        for i in range(90):
+            self.assertEqual(c.call("GET", "big%d" % i), value(i), "big%d replayed with other bytes" % i)
+        self.assertIsNone(c.call("GET", "bigcnt"))
+
     def test_reply_order_across_flips(self):
         # Pipelines of ECHO (answered by Redis while up, by the local store while down, replayed
         # locally when in flight) stream while Redis is killed, restarted, stalled and resumed:

@@ -63,7 +63,7 @@ private:
     struct pending_request {
         std::shared_ptr<reply_sink> sink;
         std::chrono::steady_clock::time_point received_at;  // when the client's request was read (timeout start)
-        std::uint32_t length;                               // of the request's bytes
+        std::size_t length;                                 // of the request's bytes (4 GB and more are allowed)
     };
 
     boost::asio::awaitable<void> run();

@@ -39,7 +39,7 @@ public:
             block& last = blocks_.back();
             if (last.capacity - last.size >= request.size()) {
                 std::memcpy(last.data.get() + last.size, request.data(), request.size());
-                last.size += static_cast<std::uint32_t>(request.size());
+                last.size += request.size();
                 unwritten_bytes_ += request.size();
                 return;
             }
@@ -55,18 +55,18 @@ public:
     std::span<const boost::asio::const_buffer> take_unwritten();
 
     /// The oldest unanswered request, `length` bytes long as appended. Empty when there is none.
-    std::string_view oldest(std::uint32_t length) const {
+    std::string_view oldest(std::size_t length) const {
         if (blocks_.empty()) return {};
         const block& front = blocks_.front();
         if (front.answered + length > front.size) return {};
         return {front.data.get() + front.answered, length};
     }
     /// True when the oldest request's bytes were handed to a write (a reply to it may have come).
-    bool oldest_written(std::uint32_t length) const {
+    bool oldest_written(std::size_t length) const {
         return !blocks_.empty() && blocks_.front().answered + length <= blocks_.front().written;
     }
     /// The oldest request is answered: the next one becomes the oldest.
-    void finish_oldest(std::uint32_t length) {
+    void finish_oldest(std::size_t length) {
         if (blocks_.empty()) return;
         block& front = blocks_.front();
         front.answered += length;
@@ -77,10 +77,10 @@ public:
     /// then call `walk_next` with each request's length.
     struct walk_position {
         std::size_t block = 0;
-        std::uint32_t offset = 0;
+        std::size_t offset = 0;
     };
     walk_position begin_walk() const;
-    std::string_view walk_next(walk_position& position, std::uint32_t length) const;
+    std::string_view walk_next(walk_position& position, std::size_t length) const;
 
     /// Forgets every request (the connection failed). A write of them that may still be running
     /// keeps its memory: the blocks move to `keep_for_write` when `write_running`.
@@ -92,10 +92,10 @@ public:
 private:
     struct block {
         std::unique_ptr<char[]> data;
-        std::uint32_t capacity = 0;
-        std::uint32_t size = 0;      // bytes appended
-        std::uint32_t written = 0;   // bytes handed to a write
-        std::uint32_t answered = 0;  // bytes of the requests answered
+        std::size_t capacity = 0;
+        std::size_t size = 0;      // bytes appended
+        std::size_t written = 0;   // bytes handed to a write
+        std::size_t answered = 0;  // bytes of the requests answered
     };
 
     void append_to_new_block(std::string_view request);

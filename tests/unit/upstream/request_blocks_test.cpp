@@ -25,7 +25,7 @@ std::string concatenated(std::span<const boost::asio::const_buffer> buffers) {
     return all;
 }
 
-std::uint32_t length_of(const std::string& request) { return static_cast<std::uint32_t>(request.size()); }
+std::size_t length_of(const std::string& request) { return request.size(); }
 
 }  // namespace
 
