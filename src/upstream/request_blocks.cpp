@@ -9,7 +9,7 @@ void request_blocks::append_to_new_block(std::string_view request) {
     // The only block, all answered and so emptied, is too small for this request: it goes, since
     // the front block must hold the oldest request.
     if (blocks_.size() == 1 && blocks_.front().size == 0) {
-        release(blocks_.back());
+        release(blocks_.front());
         blocks_.pop_front();
     }
     blocks_.push_back(new_block(request.size()));

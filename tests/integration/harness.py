@@ -87,13 +87,13 @@ def _stop_process(proc, timeout=5.0):
     _hard_kill(proc)
 
 
-def _ephemeral_port_range():
+def _ephemeral_port_low():
+    """The first port of the kernel's ephemeral range (where outgoing connections get theirs)."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low, high = (int(x) for x in f.read().split())
-            return low, high
-    except (OSError, ValueError):
-        return 32768, 60999
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 _handed_out_ports = set()
@@ -107,8 +107,7 @@ def free_port():
     CI runs lost a test to such a port taken between this call and the server's bind. Random, so
     parallel test processes rarely try the same one, and never the same one twice in a process.
     """
-    low, _ = _ephemeral_port_range()
-    first, last = 10000, low - 1
+    first, last = 10000, _ephemeral_port_low() - 1
     for _ in range(200 if last - first > 1000 else 0):
         port = random.randint(first, last)
         if port in _handed_out_ports:

@@ -25,8 +25,6 @@ std::string concatenated(std::span<const boost::asio::const_buffer> buffers) {
     return all;
 }
 
-std::size_t length_of(const std::string& request) { return request.size(); }
-
 }  // namespace
 
 TEST(request_blocks, a_write_gathers_the_requests_in_order_across_blocks) {
@@ -44,9 +42,9 @@ TEST(request_blocks, a_write_gathers_the_requests_in_order_across_blocks) {
     EXPECT_EQ(blocks.unwritten_bytes(), 0u);
     EXPECT_TRUE(blocks.take_unwritten().empty());
     for (const std::string& request : requests) {
-        ASSERT_TRUE(blocks.oldest_written(length_of(request)));
-        ASSERT_EQ(blocks.oldest(length_of(request)), request);  // never split between two blocks
-        blocks.finish_oldest(length_of(request));
+        ASSERT_TRUE(blocks.oldest_written(request.size()));
+        ASSERT_EQ(blocks.oldest(request.size()), request);  // never split between two blocks
+        blocks.finish_oldest(request.size());
     }
     EXPECT_EQ(blocks.block_count(), 1u);
     EXPECT_EQ(blocks.oldest(1), "");
@@ -56,13 +54,13 @@ TEST(request_blocks, a_request_appended_after_a_write_goes_in_the_next_one) {
     request_blocks blocks;
     const std::string first = request_of(100, 1), second = request_of(200, 2);
     blocks.append(first);
-    EXPECT_FALSE(blocks.oldest_written(length_of(first)));
+    EXPECT_FALSE(blocks.oldest_written(first.size()));
     EXPECT_EQ(concatenated(blocks.take_unwritten()), first);
     blocks.append(second);  // into the same block, after the bytes being written
     EXPECT_EQ(concatenated(blocks.take_unwritten()), second);
-    blocks.finish_oldest(length_of(first));
-    EXPECT_TRUE(blocks.oldest_written(length_of(second)));
-    EXPECT_EQ(blocks.oldest(length_of(second)), second);
+    blocks.finish_oldest(first.size());
+    EXPECT_TRUE(blocks.oldest_written(second.size()));
+    EXPECT_EQ(blocks.oldest(second.size()), second);
 }
 
 TEST(request_blocks, a_reply_to_a_request_not_handed_to_a_write_is_recognised) {
@@ -71,9 +69,9 @@ TEST(request_blocks, a_reply_to_a_request_not_handed_to_a_write_is_recognised) {
     blocks.append(written);
     blocks.take_unwritten();
     blocks.append(queued);
-    EXPECT_TRUE(blocks.oldest_written(length_of(written)));
-    blocks.finish_oldest(length_of(written));
-    EXPECT_FALSE(blocks.oldest_written(length_of(queued)));
+    EXPECT_TRUE(blocks.oldest_written(written.size()));
+    blocks.finish_oldest(written.size());
+    EXPECT_FALSE(blocks.oldest_written(queued.size()));
 }
 
 TEST(request_blocks, answered_blocks_are_reused_and_the_last_one_starts_over) {
@@ -82,17 +80,17 @@ TEST(request_blocks, answered_blocks_are_reused_and_the_last_one_starts_over) {
     for (int i = 0; i < 300; ++i) blocks.append(request);
     blocks.take_unwritten();
     const std::size_t used = blocks.block_count();
-    for (int i = 0; i < 300; ++i) blocks.finish_oldest(length_of(request));
+    for (int i = 0; i < 300; ++i) blocks.finish_oldest(request.size());
     EXPECT_EQ(blocks.block_count(), 1u);
     EXPECT_EQ(blocks.spare_count(), used - 1);
 
     // The remaining block, all answered, takes the next request at its start.
     blocks.append(request);
-    const char* start = blocks.oldest(length_of(request)).data();
+    const char* start = blocks.oldest(request.size()).data();
     blocks.take_unwritten();
-    blocks.finish_oldest(length_of(request));
+    blocks.finish_oldest(request.size());
     blocks.append(request);
-    EXPECT_EQ(blocks.oldest(length_of(request)).data(), start);
+    EXPECT_EQ(blocks.oldest(request.size()).data(), start);
 
     // New blocks come from the spares.
     for (int i = 0; i < 100; ++i) blocks.append(request);
@@ -108,11 +106,11 @@ TEST(request_blocks, a_request_larger_than_a_block_gets_one_of_its_own) {
     blocks.append(small);
     EXPECT_EQ(blocks.block_count(), 3u);
     EXPECT_EQ(concatenated(blocks.take_unwritten()), small + large + small);
-    blocks.finish_oldest(length_of(small));
-    EXPECT_EQ(blocks.oldest(length_of(large)), large);
-    blocks.finish_oldest(length_of(large));
+    blocks.finish_oldest(small.size());
+    EXPECT_EQ(blocks.oldest(large.size()), large);
+    blocks.finish_oldest(large.size());
     EXPECT_EQ(blocks.spare_count(), 1u);  // the first block; the large one is freed
-    EXPECT_EQ(blocks.oldest(length_of(small)), small);
+    EXPECT_EQ(blocks.oldest(small.size()), small);
 }
 
 TEST(request_blocks, a_large_request_after_everything_was_answered_is_the_oldest) {
@@ -123,14 +121,14 @@ TEST(request_blocks, a_large_request_after_everything_was_answered_is_the_oldest
     const std::string large = request_of(request_blocks::block_capacity + 1, 2);
     blocks.append(small);
     blocks.take_unwritten();
-    blocks.finish_oldest(length_of(small));
+    blocks.finish_oldest(small.size());
     blocks.append(large);
     EXPECT_EQ(blocks.block_count(), 1u);
     EXPECT_EQ(concatenated(blocks.take_unwritten()), large);
-    EXPECT_TRUE(blocks.oldest_written(length_of(large)));
-    EXPECT_EQ(blocks.oldest(length_of(large)), large);
+    EXPECT_TRUE(blocks.oldest_written(large.size()));
+    EXPECT_EQ(blocks.oldest(large.size()), large);
     auto position = blocks.begin_walk();
-    EXPECT_EQ(blocks.walk_next(position, length_of(large)), large);
+    EXPECT_EQ(blocks.walk_next(position, large.size()), large);
 }
 
 TEST(request_blocks, a_walk_gives_every_unanswered_request_written_or_not) {
@@ -141,10 +139,10 @@ TEST(request_blocks, a_walk_gives_every_unanswered_request_written_or_not) {
         blocks.append(requests.back());
         if (i == 90) blocks.take_unwritten();
     }
-    for (int i = 0; i < 20; ++i) blocks.finish_oldest(length_of(requests[i]));
+    for (int i = 0; i < 20; ++i) blocks.finish_oldest(requests[i].size());
     auto position = blocks.begin_walk();
     for (std::size_t i = 20; i < requests.size(); ++i)
-        ASSERT_EQ(blocks.walk_next(position, length_of(requests[i])), requests[i]) << i;
+        ASSERT_EQ(blocks.walk_next(position, requests[i].size()), requests[i]) << i;
     EXPECT_EQ(blocks.walk_next(position, 10), "");
 }
 
