@@ -166,7 +166,7 @@ asio::awaitable<void> session::read_requests() {
             stop();
             co_return;
         }
-        rx_.prepare(read_chunk);
+        rx_.prepare_read(read_chunk);
         reading_ = true;
         auto [ec, n] = co_await socket_.async_read_some(
             upstream::socket_read_buffer(rx_.writable(), rx_.writable_size()), as_tuple(use_awaitable));
@@ -456,7 +456,11 @@ void session::forward(std::string_view raw, reply_action action) {
     }
     ++inflight_;
     ++batch_forwarded_;
-    connection->send(shared_from_this(), raw, batch_started_);
+    // A large request read from the client goes out of rx_ as it is, instead of being copied.
+    if (raw.size() >= upstream::request_blocks::share_from_bytes && rx_.holds(raw))
+        connection->send_shared(shared_from_this(), raw, rx_.storage(), batch_started_);
+    else
+        connection->send(shared_from_this(), raw, batch_started_);
 }
 
 // Replies are matched to requests by their order, which only one connection keeps: while this

@@ -210,6 +210,14 @@ void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view 
     if (!flush_scheduled_) schedule_flush();
 }
 
+void pooled_connection::send_shared(std::shared_ptr<reply_sink> sink, std::string_view request,
+                                    const protocol::shared_bytes& storage,
+                                    std::chrono::steady_clock::time_point received) {
+    requests_.append_shared(request, storage);
+    pending_.push_back({std::move(sink), received, request.size()});
+    if (!flush_scheduled_) schedule_flush();
+}
+
 // Writing is deferred to the end of this turn of the event loop, so requests that several clients
 // sent in the same turn leave in one write: the pipelining across clients that makes Redis cheaper.
 // With a batch delay, the first request of a batch waits that long for others (Redis's per-read

@@ -5,37 +5,44 @@
 
 namespace redis_sidecar::upstream {
 
-void request_blocks::append_to_new_block(std::string_view request) {
-    // The only block, all answered and so emptied, is too small for this request: it goes, since
-    // the front block must hold the oldest request.
-    if (blocks_.size() == 1 && blocks_.front().size == 0) {
-        release(blocks_.front());
-        blocks_.pop_front();
+void request_blocks::append_copy_to_new_block(std::string_view request) {
+    if (request.size() > block_capacity) {
+        // Storage of its own, freed once the request is answered.
+        protocol::shared_bytes own = protocol::shared_bytes::allocate(request.size());
+        std::memcpy(own.data(), request.data(), request.size());
+        const char* begin = own.data();
+        blocks_.push_back(block{std::move(own), begin, request.size()});
+        tail_in_arena_ = false;
+        unwritten_bytes_ += request.size();
+        return;
     }
-    blocks_.push_back(new_block(request.size()));
-    block& fresh = blocks_.back();
-    std::memcpy(fresh.data.get(), request.data(), request.size());
-    fresh.size = request.size();
+    // After a shared request the arena may still have room: a new block continues there.
+    if (!arena_ || block_capacity - arena_used_ < request.size()) take_new_arena();
+    char* begin = arena_.data() + arena_used_;
+    std::memcpy(begin, request.data(), request.size());
+    arena_used_ += request.size();
+    blocks_.push_back(block{arena_, begin, request.size()});
+    tail_in_arena_ = true;
     unwritten_bytes_ += request.size();
 }
 
-request_blocks::block request_blocks::new_block(std::size_t length) {
-    block fresh;
-    if (length <= block_capacity && !spares_.empty()) {
-        fresh.data = std::move(spares_.back());
+void request_blocks::take_new_arena() {
+    if (!spares_.empty()) {
+        arena_ = std::move(spares_.back());
         spares_.pop_back();
-        fresh.capacity = block_capacity;
-        return fresh;
+    } else {
+        arena_ = protocol::shared_bytes::allocate(block_capacity);
     }
-    const std::size_t capacity = std::max(length, block_capacity);
-    fresh.data = std::make_unique_for_overwrite<char[]>(capacity);
-    fresh.capacity = capacity;
-    return fresh;
+    arena_used_ = 0;
 }
 
+// An arena goes back to the spares when the block that let go of it was its last user (the
+// current arena is held by arena_ as well, so it stays in use).
 void request_blocks::release(block& finished) {
-    if (finished.capacity == block_capacity && spares_.size() < spare_blocks_kept)
-        spares_.push_back(std::move(finished.data));
+    if (finished.storage.unique() && finished.storage.capacity() == block_capacity &&
+        spares_.size() < spare_blocks_kept)
+        spares_.push_back(std::move(finished.storage));
+    finished.storage = {};
 }
 
 std::span<const boost::asio::const_buffer> request_blocks::take_unwritten() {
@@ -47,7 +54,7 @@ std::span<const boost::asio::const_buffer> request_blocks::take_unwritten() {
     while (first > 0 && blocks_[first - 1].written < blocks_[first - 1].size) --first;
     for (std::size_t i = first; i < blocks_.size(); ++i) {
         block& b = blocks_[i];
-        write_buffers_.emplace_back(b.data.get() + b.written, b.size - b.written);
+        write_buffers_.emplace_back(b.begin + b.written, b.size - b.written);
         b.written = b.size;
     }
     unwritten_bytes_ = 0;
@@ -56,15 +63,14 @@ std::span<const boost::asio::const_buffer> request_blocks::take_unwritten() {
 
 // The front block's requests are all answered.
 void request_blocks::finish_front_block() {
-    if (blocks_.size() == 1) {
-        // Every byte in it was written and answered: the next requests start over at its
-        // beginning, where the cache still holds it.
-        block& only = blocks_.front();
-        only.size = only.written = only.answered = 0;
-        return;
-    }
     release(blocks_.front());
     blocks_.pop_front();
+    if (blocks_.empty()) {
+        tail_in_arena_ = false;
+        // Every request was written and answered: the next ones start over at the arena's
+        // beginning, where the cache still holds it.
+        if (arena_.unique()) arena_used_ = 0;
+    }
 }
 
 request_blocks::walk_position request_blocks::begin_walk() const {
@@ -80,21 +86,25 @@ std::string_view request_blocks::walk_next(walk_position& position, std::size_t 
     if (position.block >= blocks_.size()) return {};
     const block& b = blocks_[position.block];
     const std::size_t available = std::min(length, b.size - position.offset);
-    std::string_view request(b.data.get() + position.offset, available);
+    std::string_view request(b.begin + position.offset, available);
     position.offset += available;
     return request;
 }
 
-void request_blocks::drop_all(bool write_running, std::vector<std::unique_ptr<char[]>>& keep_for_write) {
+void request_blocks::drop_all(bool write_running, std::vector<protocol::shared_bytes>& keep_for_write) {
     // write_buffers_ stays as it is: a write still running reads its buffer list from there.
     for (std::size_t i = 0; i < blocks_.size(); ++i) {
         if (write_running)
-            keep_for_write.push_back(std::move(blocks_[i].data));
+            keep_for_write.push_back(std::move(blocks_[i].storage));
         else
             release(blocks_[i]);
     }
     blocks_.clear();
+    tail_in_arena_ = false;
     unwritten_bytes_ = 0;
+    // The arena's bytes may still be read by that write: later requests go to another one.
+    if (write_running) arena_ = {};
+    if (arena_.unique()) arena_used_ = 0;
 }
 
 }  // namespace redis_sidecar::upstream

@@ -145,6 +145,71 @@ class FramingTest(SidecarTestCase):
         self.assertEqual(reply[0], b"0")
         self.assertEqual(reply[-1], b"99999")
 
+    def test_large_and_small_requests_streamed_in_uneven_pieces_reach_redis_intact(self):
+        # Large requests go to Redis straight out of the client's receive buffer while the client
+        # keeps sending: those bytes must not move or be overwritten until answered. Two clients
+        # stream SETs of sizes around the sharing threshold (requests of 512 B: values of 474 to
+        # 482 bytes with these keys), a 16 KB read, the 64 KB arena and beyond, with GETs between
+        # them, in pieces that split requests across reads, without waiting for replies; Redis
+        # stalls once for a moment so that much is in flight. Every reply and every value stored
+        # must be the one sent.
+        import random
+        sizes = [20, 300, 474, 478, 482, 1000, 3000, 16 * 1024 + 7, 40000, 70000, 5]
+        n = 600
+
+        def run_client(number, problems):
+            rng = random.Random(number)
+            values = [rng.randbytes(sizes[(i * 7 + number) % len(sizes)]) for i in range(n)]
+            requests, expected = [], []
+            for i, value in enumerate(values):
+                requests.append(encode("SET", "st%d:%d" % (number, i), value))
+                expected.append(b"OK")
+                if i % 5 == 4:
+                    requests.append(encode("GET", "st%d:%d" % (number, i - 3)))
+                    expected.append(values[i - 3])
+            payload = b"".join(requests)
+            c = self.client(timeout=20)
+
+            def writer():
+                if number == 1:  # pieces that split requests anywhere
+                    at = 0
+                    while at < len(payload):
+                        piece = rng.randint(1, 40000)
+                        c.send(payload[at:at + piece])
+                        at += piece
+                else:  # whole requests, so that reads often end where one does
+                    for request in requests:
+                        c.send(request)
+
+            t = threading.Thread(target=writer, daemon=True)
+            t.start()
+            for k, want in enumerate(expected):
+                got = c.read_reply()
+                if got != want:
+                    problems.append("client %d reply %d: %r (%d bytes), expected %d bytes" %
+                                    (number, k, got[:40] if isinstance(got, bytes) else got,
+                                     len(got) if isinstance(got, bytes) else -1, len(want)))
+                    return
+            t.join(20)
+            with self.env.redis_client(timeout=20) as r:
+                for i, value in enumerate(values):
+                    if r.call("GET", "st%d:%d" % (number, i)) != value:
+                        problems.append("client %d: st%d:%d holds other bytes in Redis" % (number, number, i))
+                        return
+
+        problems = []
+        threads = [threading.Thread(target=run_client, args=(number, problems), daemon=True) for number in (1, 2)]
+        for t in threads:
+            t.start()
+        time.sleep(0.05)
+        self.env.redis.pause()
+        time.sleep(0.08)  # well under the upstream timeout (500 ms): a stall, not an outage
+        self.env.redis.resume()
+        for t in threads:
+            t.join(60)
+        self.assertFalse(any(t.is_alive() for t in threads), "a client did not finish")
+        self.assertEqual(problems, [])
+
     def test_pipeline_of_10000_commands_in_order(self):
         c = self.client(timeout=30)
         n = 10000

@@ -1,39 +1,54 @@
 #pragma once
 /// A growable byte buffer with a read and a write position, reused for the life of a connection
 /// so the hot path does not allocate: bytes are read into `writable()`, consumed from `readable()`.
+///
+/// Its bytes may be shared (`storage()`): a session hands its large requests to the pooled
+/// connection by reference instead of copying them. While they are shared, the bytes before the
+/// write position are never overwritten or moved: new bytes go after them, and when the space runs
+/// out the unread bytes move to other storage, the spare (the storage shared before, once nobody
+/// else holds it) or a new one.
 
 #include <cstddef>
 #include <cstring>
-#include <memory>
 #include <string_view>
+
+#include "redis_sidecar/protocol/shared_bytes.hpp"
 
 namespace redis_sidecar::protocol {
 
 class byte_buffer {
 public:
     explicit byte_buffer(std::size_t initial_capacity = 16 * 1024)
-        : data_(std::make_unique_for_overwrite<char[]>(initial_capacity)), capacity_(initial_capacity) {}
+        : data_(shared_bytes::allocate(initial_capacity)), capacity_(initial_capacity) {}
 
     /// Bytes written and not consumed yet.
-    std::string_view readable() const { return {data_.get() + begin_, end_ - begin_}; }
+    std::string_view readable() const { return {data_.data() + begin_, end_ - begin_}; }
     std::size_t size() const { return end_ - begin_; }
     bool empty() const { return begin_ == end_; }
 
     /// Marks the first `n` readable bytes consumed.
     void consume(std::size_t n) {
         begin_ += n;
-        if (begin_ == end_) begin_ = end_ = 0;
+        if (begin_ == end_ && data_.unique()) begin_ = end_ = 0;
     }
 
     /// Makes room for at least `n` more bytes (moving the readable bytes to the front, or growing),
     /// and returns where they go.
     char* prepare(std::size_t n) {
         if (capacity_ - end_ < n) make_room(n);
-        return data_.get() + end_;
+        return data_.data() + end_;
+    }
+    /// Room for a read of up to `n` bytes, returned by writable(). While the bytes are shared,
+    /// a quarter of that left after them will do: else every read would leave for new storage,
+    /// and a client that sends one large request per read would hold a buffer per request.
+    void prepare_read(std::size_t n) {
+        const std::size_t room = capacity_ - end_;
+        if (room >= n || (room >= n / 4 && !data_.unique())) return;
+        make_room(n);
     }
     /// Space after the readable bytes without moving anything.
     std::size_t writable_size() const { return capacity_ - end_; }
-    char* writable() { return data_.get() + end_; }
+    char* writable() { return data_.data() + end_; }
 
     /// `n` bytes were written at `writable()`.
     void commit(std::size_t n) { end_ += n; }
@@ -47,25 +62,39 @@ public:
 
     /// Gives memory back after a large message, once the buffer is empty again.
     void shrink_to(std::size_t capacity) {
+        if (spare_.capacity() > capacity) spare_ = {};
         if (empty() && capacity_ > capacity) {
-            data_ = std::make_unique_for_overwrite<char[]>(capacity);
+            data_ = shared_bytes::allocate(capacity);
             capacity_ = capacity;
             begin_ = end_ = 0;
         }
     }
 
-    void clear() { begin_ = end_ = 0; }
+    void clear() {
+        begin_ = end_;
+        if (data_.unique()) begin_ = end_ = 0;
+    }
+
+    /// The storage of the readable bytes, to share them: they stay where they are for as long as
+    /// the returned handle (or a copy of it) lives.
+    const shared_bytes& storage() const { return data_; }
+    /// True when `bytes` lies in this buffer's storage.
+    bool holds(std::string_view bytes) const { return data_.holds(bytes.data(), bytes.size()); }
 
 private:
     void make_room(std::size_t n) {
         const std::size_t used = end_ - begin_;
+        if (!data_.unique()) {
+            move_to_unshared(n);
+            return;
+        }
         if (begin_ > 0 && capacity_ - used >= n && used <= capacity_ / 2) {
-            std::memmove(data_.get(), data_.get() + begin_, used);
+            std::memmove(data_.data(), data_.data() + begin_, used);
         } else {
             std::size_t capacity = capacity_ * 2;
             while (capacity - used < n) capacity *= 2;
-            auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
-            std::memcpy(bigger.get(), data_.get() + begin_, used);
+            shared_bytes bigger = shared_bytes::allocate(capacity);
+            std::memcpy(bigger.data(), data_.data() + begin_, used);
             data_ = std::move(bigger);
             capacity_ = capacity;
         }
@@ -73,7 +102,25 @@ private:
         end_ = used;
     }
 
-    std::unique_ptr<char[]> data_;
+    // Others hold the bytes: the unread ones (usually none, or the start of a request) move to the
+    // spare if nobody holds that any more, else to new storage; the shared one becomes the spare.
+    // A client whose requests are answered before it sends the next ones alternates between two.
+    void move_to_unshared(std::size_t n) {
+        const std::size_t used = end_ - begin_;
+        std::size_t capacity = capacity_;
+        while (capacity - used < n) capacity *= 2;
+        shared_bytes next = spare_.unique() && spare_.capacity() >= capacity ? std::move(spare_)
+                                                                            : shared_bytes::allocate(capacity);
+        std::memcpy(next.data(), data_.data() + begin_, used);
+        spare_ = std::move(data_);
+        data_ = std::move(next);
+        capacity_ = data_.capacity();
+        begin_ = 0;
+        end_ = used;
+    }
+
+    shared_bytes data_;
+    shared_bytes spare_;  // storage shared before, used again once nobody else holds it
     std::size_t capacity_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;

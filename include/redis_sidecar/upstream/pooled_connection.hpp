@@ -1,8 +1,9 @@
 #pragma once
 /// One shared connection to Redis. Requests from many clients are appended to its request blocks
-/// and written as a pipeline once per turn of the event loop; replies are framed and handed to
-/// each request's sink in FIFO order, with the request's bytes, which the connection keeps (where
-/// they were written from) until their reply is complete. It reconnects by itself, with backoff.
+/// (or, when large, referenced where the client's session read them) and written as a pipeline
+/// once per turn of the event loop; replies are framed and handed to each request's sink in FIFO
+/// order, with the request's bytes, which the connection keeps (where they were written from) until
+/// their reply is complete. It reconnects by itself, with backoff.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -16,6 +17,7 @@
 #include "redis_sidecar/protocol/byte_buffer.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
 #include "redis_sidecar/protocol/ring_queue.hpp"
+#include "redis_sidecar/protocol/shared_bytes.hpp"
 #include "redis_sidecar/upstream/handshake.hpp"
 #include "redis_sidecar/upstream/redis_stream.hpp"
 #include "redis_sidecar/upstream/reply_sink.hpp"
@@ -58,6 +60,11 @@ public:
     /// request of a pipeline).
     void send(std::shared_ptr<reply_sink> sink, std::string_view request,
               std::chrono::steady_clock::time_point received);
+    /// As `send`, for a request that lies in `storage` (a client's receive buffer): its bytes are
+    /// written from there, not copied, so they must not change until it is answered; the
+    /// connection holds a handle to `storage` until then.
+    void send_shared(std::shared_ptr<reply_sink> sink, std::string_view request,
+                     const protocol::shared_bytes& storage, std::chrono::steady_clock::time_point received);
 
 private:
     struct pending_request {
@@ -97,7 +104,7 @@ private:
     std::chrono::steady_clock::time_point last_activity_;
 
     request_blocks requests_;  // the bytes of the requests in pending_, written or not
-    std::vector<std::unique_ptr<char[]>> stale_write_blocks_;  // of a write still completing after a failure
+    std::vector<protocol::shared_bytes> stale_write_blocks_;  // of a write still completing after a failure
     protocol::ring_queue<pending_request> pending_;
     // Sinks that got replies from the read being delivered (each once per run of its replies).
     std::vector<std::shared_ptr<reply_sink>> delivered_to_;

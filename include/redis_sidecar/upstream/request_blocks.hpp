@@ -1,14 +1,22 @@
 #pragma once
-/// The bytes of the requests on one pooled connection, from queued to answered. Requests are
-/// appended to fixed-size blocks where they never move (a request never spans two blocks), a write
-/// gathers every block's bytes not written yet, and a block goes back to the spares once all its
-/// requests are answered.
+/// The bytes of the requests on one pooled connection, from queued to answered. A block is a run
+/// of consecutive requests' bytes that never move (a request never spans two blocks): copied into
+/// one of the connection's fixed-size arenas, or, for a large request, left where the client's
+/// session read it (`append_shared`), so its bytes are not copied at all. A write gathers every
+/// block's bytes not written yet; an arena goes back to the spares once all its requests are
+/// answered.
 ///
 /// Why blocks and not one growing buffer per write: under load dozens of writes wait for replies at
 /// once, of sizes that vary from a few hundred bytes to all the clients' pipelines together (about
 /// 100 KB on average with 50 clients sending 1 KB SETs at -P 16, up to 850 KB). A buffer per write
 /// that had to grow copied what it held so far, and fresh ones were allocated for a third of the
-/// writes: 5 % of the sidecar's CPU in that row. Blocks of one size are reused as they are.
+/// writes: 5 % of the sidecar's CPU in that row. Arenas of one size are reused as they are.
+///
+/// Why large requests are shared and small ones copied: the copy of a 1 KB request was the
+/// sidecar's largest user-space cost left with 1 KB SETs (6 % of its CPU, its bytes cold in the
+/// cache by then). A shared request costs a block, one more buffer in the gathered write (unless it
+/// directly follows the last one in the client's buffer) and holds the client's receive buffer
+/// until answered; for a small request, copying is cheaper.
 
 #include <boost/asio/buffer.hpp>
 #include <cstddef>
@@ -20,31 +28,50 @@
 #include <vector>
 
 #include "redis_sidecar/protocol/ring_queue.hpp"
+#include "redis_sidecar/protocol/shared_bytes.hpp"
 
 namespace redis_sidecar::upstream {
 
 class request_blocks {
 public:
-    /// A request larger than this gets a block of its own size (freed once it is answered).
+    /// Arena size; a request copied that is larger gets storage of its own size (freed once answered).
     static constexpr std::size_t block_capacity = 64 * 1024;
-    /// Spare blocks kept for later requests: 2 MB, more than the requests of 1,000 clients at
+    /// Spare arenas kept for later requests: 2 MB, more than the requests of 1,000 clients at
     /// -P 16 with 64-byte values (about 900 KB of them wait at once; with 1 KB values, 50 clients'
     /// pipelines are 850 KB).
     static constexpr std::size_t spare_blocks_kept = 32;
+    /// Requests at least this large are worth sharing instead of copying (`append_shared`).
+    static constexpr std::size_t share_from_bytes = 512;
 
-    /// Appends one whole request.
+    /// Appends one whole request, copied.
     void append(std::string_view request) {
-        // In line: nearly every request fits in the last block.
-        if (!blocks_.empty()) {
+        // In line: nearly every request fits after the last one in the arena.
+        if (tail_in_arena_ && block_capacity - arena_used_ >= request.size()) {
+            std::memcpy(arena_.data() + arena_used_, request.data(), request.size());
+            arena_used_ += request.size();
+            blocks_.back().size += request.size();
+            unwritten_bytes_ += request.size();
+            return;
+        }
+        append_copy_to_new_block(request);
+    }
+
+    /// Appends one whole request that lies in `storage`, without copying it: the bytes must not
+    /// change while `storage` is shared (see protocol::byte_buffer), and this keeps a handle to it
+    /// until the request is answered or dropped.
+    void append_shared(std::string_view request, const protocol::shared_bytes& storage) {
+        // The next request of the same client's pipeline extends the block.
+        if (!blocks_.empty() && !tail_in_arena_) {
             block& last = blocks_.back();
-            if (last.capacity - last.size >= request.size()) {
-                std::memcpy(last.data.get() + last.size, request.data(), request.size());
+            if (last.storage.same_bytes(storage) && last.begin + last.size == request.data()) {
                 last.size += request.size();
                 unwritten_bytes_ += request.size();
                 return;
             }
         }
-        append_to_new_block(request);
+        blocks_.push_back(block{storage, request.data(), request.size()});
+        tail_in_arena_ = false;
+        unwritten_bytes_ += request.size();
     }
 
     /// Bytes appended and not handed to a write yet.
@@ -59,7 +86,7 @@ public:
         if (blocks_.empty()) return {};
         const block& front = blocks_.front();
         if (front.answered + length > front.size) return {};
-        return {front.data.get() + front.answered, length};
+        return {front.begin + front.answered, length};
     }
     /// True when the oldest request's bytes were handed to a write (a reply to it may have come).
     bool oldest_written(std::size_t length) const {
@@ -83,29 +110,32 @@ public:
     std::string_view walk_next(walk_position& position, std::size_t length) const;
 
     /// Forgets every request (the connection failed). A write of them that may still be running
-    /// keeps its memory: the blocks move to `keep_for_write` when `write_running`.
-    void drop_all(bool write_running, std::vector<std::unique_ptr<char[]>>& keep_for_write);
+    /// keeps their memory: handles to it go to `keep_for_write` when `write_running`.
+    void drop_all(bool write_running, std::vector<protocol::shared_bytes>& keep_for_write);
 
     std::size_t block_count() const { return blocks_.size(); }
     std::size_t spare_count() const { return spares_.size(); }
 
 private:
     struct block {
-        std::unique_ptr<char[]> data;
-        std::size_t capacity = 0;
+        protocol::shared_bytes storage;  // an arena, storage of the request's own, or a client's buffer
+        const char* begin = nullptr;
         std::size_t size = 0;      // bytes appended
         std::size_t written = 0;   // bytes handed to a write
         std::size_t answered = 0;  // bytes of the requests answered
     };
 
-    void append_to_new_block(std::string_view request);
+    void append_copy_to_new_block(std::string_view request);
     void finish_front_block();
-    block new_block(std::size_t length);
+    void take_new_arena();
     void release(block& finished);
 
-    // Front: the oldest block with requests unanswered (or the only one); back: where requests go.
+    // Front: the oldest block with requests unanswered; back: where requests go.
     protocol::ring_queue<block> blocks_;
-    std::vector<std::unique_ptr<char[]>> spares_;  // each of block_capacity
+    protocol::shared_bytes arena_;  // where copied requests go, after the first arena_used_ bytes
+    std::size_t arena_used_ = 0;
+    bool tail_in_arena_ = false;    // the last block ends at arena_used_, so a copy may extend it
+    std::vector<protocol::shared_bytes> spares_;  // arenas no block holds, each of block_capacity
     std::vector<boost::asio::const_buffer> write_buffers_;
     std::size_t unwritten_bytes_ = 0;
 };
