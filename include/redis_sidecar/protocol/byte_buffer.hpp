@@ -19,10 +19,10 @@ namespace redis_sidecar::protocol {
 class byte_buffer {
 public:
     explicit byte_buffer(std::size_t initial_capacity = 16 * 1024)
-        : data_(shared_bytes::allocate(initial_capacity)), capacity_(initial_capacity) {}
+        : data_(shared_bytes::allocate(initial_capacity)), bytes_(data_.data()), capacity_(initial_capacity) {}
 
     /// Bytes written and not consumed yet.
-    std::string_view readable() const { return {data_.data() + begin_, end_ - begin_}; }
+    std::string_view readable() const { return {bytes_ + begin_, end_ - begin_}; }
     std::size_t size() const { return end_ - begin_; }
     bool empty() const { return begin_ == end_; }
 
@@ -36,7 +36,7 @@ public:
     /// and returns where they go.
     char* prepare(std::size_t n) {
         if (capacity_ - end_ < n) make_room(n);
-        return data_.data() + end_;
+        return bytes_ + end_;
     }
     /// Room for a read of up to `n` bytes, returned by writable(). While the bytes are shared,
     /// a quarter of that left after them will do: else every read would leave for new storage,
@@ -48,7 +48,7 @@ public:
     }
     /// Space after the readable bytes without moving anything.
     std::size_t writable_size() const { return capacity_ - end_; }
-    char* writable() { return data_.data() + end_; }
+    char* writable() { return bytes_ + end_; }
 
     /// `n` bytes were written at `writable()`.
     void commit(std::size_t n) { end_ += n; }
@@ -65,6 +65,7 @@ public:
         if (spare_.capacity() > capacity) spare_ = {};
         if (empty() && capacity_ > capacity) {
             data_ = shared_bytes::allocate(capacity);
+            bytes_ = data_.data();
             capacity_ = capacity;
             begin_ = end_ = 0;
         }
@@ -89,13 +90,14 @@ private:
             return;
         }
         if (begin_ > 0 && capacity_ - used >= n && used <= capacity_ / 2) {
-            std::memmove(data_.data(), data_.data() + begin_, used);
+            std::memmove(bytes_, bytes_ + begin_, used);
         } else {
             std::size_t capacity = capacity_ * 2;
             while (capacity - used < n) capacity *= 2;
             shared_bytes bigger = shared_bytes::allocate(capacity);
-            std::memcpy(bigger.data(), data_.data() + begin_, used);
+            std::memcpy(bigger.data(), bytes_ + begin_, used);
             data_ = std::move(bigger);
+            bytes_ = data_.data();
             capacity_ = capacity;
         }
         begin_ = 0;
@@ -111,15 +113,17 @@ private:
         while (capacity - used < n) capacity *= 2;
         shared_bytes next = spare_.unique() && spare_.capacity() >= capacity ? std::move(spare_)
                                                                             : shared_bytes::allocate(capacity);
-        std::memcpy(next.data(), data_.data() + begin_, used);
+        std::memcpy(next.data(), bytes_ + begin_, used);
         spare_ = std::move(data_);
         data_ = std::move(next);
+        bytes_ = data_.data();
         capacity_ = data_.capacity();
         begin_ = 0;
         end_ = used;
     }
 
     shared_bytes data_;
+    char* bytes_;  // data_.data(), read on every access without data()'s check for an empty handle
     shared_bytes spare_;  // storage shared before, used again once nobody else holds it
     std::size_t capacity_;
     std::size_t begin_ = 0;
