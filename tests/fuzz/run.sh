@@ -13,9 +13,8 @@ root="$(cd "${here}/../.." && pwd)"
 build="${FUZZ_BUILD_DIR:-${root}/build-fuzz}"
 
 cmake -S "${here}" -B "${build}" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "${build}" -j"${JOBS:-2}"
-
 jobs="${JOBS:-2}"
+cmake --build "${build}" -j"${jobs}"
 
 # Runs one target for the set time; prints its result line and fails when the fuzzer did.
 fuzz_target() {
