@@ -18,17 +18,17 @@ std::string set_request(std::size_t value_size) {
     return "*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000042\r\n$" + std::to_string(value_size) + "\r\n" + value + "\r\n";
 }
 
-// A batch of `batch` requests: queued, written in one gathered write, then answered in order;
-// many batches wait at once, as under load (`in_flight` of them).
-void run_blocks(benchmark::State& state, std::size_t value_size, int batch, int in_flight) {
-    const std::string request = set_request(value_size);
-    const std::size_t length = request.size();
+// Batches of `batch` requests of `length` bytes each: queued by `append_batch(blocks)`, written in
+// one gathered write, then answered in order; many batches wait at once, as under load
+// (`in_flight` of them).
+template <typename AppendBatch>
+void run_batches(benchmark::State& state, std::size_t length, int batch, int in_flight, AppendBatch append_batch) {
     request_blocks blocks;
     std::size_t bytes_written = 0;
-    for (int i = 0; i < batch * in_flight; ++i) blocks.append(request);  // the batches ahead
+    for (int i = 0; i < in_flight; ++i) append_batch(blocks);  // the batches ahead
     blocks.take_unwritten();
     for (auto _ : state) {
-        for (int i = 0; i < batch; ++i) blocks.append(request);
+        append_batch(blocks);
         for (const auto& buffer : blocks.take_unwritten()) bytes_written += buffer.size();
         for (int i = 0; i < batch; ++i) {
             benchmark::DoNotOptimize(blocks.oldest(length).data());
@@ -37,11 +37,19 @@ void run_blocks(benchmark::State& state, std::size_t value_size, int batch, int 
     }
     benchmark::DoNotOptimize(bytes_written);
     state.SetItemsProcessed(state.iterations() * batch);
-    state.SetBytesProcessed(state.iterations() * batch * static_cast<std::int64_t>(request.size()));
+    state.SetBytesProcessed(state.iterations() * batch * static_cast<std::int64_t>(length));
 }
 
-// As run_blocks, for requests shared with their clients' receive buffers (append_shared): each
-// client's `per_client` requests lie back to back in its buffer, as a pipeline read at once.
+// SETs copied into the request blocks.
+void run_blocks(benchmark::State& state, std::size_t value_size, int batch, int in_flight) {
+    const std::string request = set_request(value_size);
+    run_batches(state, request.size(), batch, in_flight, [&](request_blocks& blocks) {
+        for (int i = 0; i < batch; ++i) blocks.append(request);
+    });
+}
+
+// SETs shared with their clients' receive buffers (append_shared): each client's `per_client`
+// requests lie back to back in its buffer, as a pipeline read at once.
 void run_shared_blocks(benchmark::State& state, std::size_t value_size, int batch, int in_flight, int per_client) {
     const std::string request = set_request(value_size);
     const std::size_t length = request.size();
@@ -55,22 +63,9 @@ void run_shared_blocks(benchmark::State& state, std::size_t value_size, int batc
             placed.emplace_back(at, length);
         }
     }
-    request_blocks blocks;
-    std::size_t bytes_written = 0;
-    for (int round = 0; round < in_flight; ++round)
+    run_batches(state, length, static_cast<int>(placed.size()), in_flight, [&](request_blocks& blocks) {
         for (std::size_t i = 0; i < placed.size(); ++i) blocks.append_shared(placed[i], buffers[i / per_client]);
-    blocks.take_unwritten();
-    for (auto _ : state) {
-        for (std::size_t i = 0; i < placed.size(); ++i) blocks.append_shared(placed[i], buffers[i / per_client]);
-        for (const auto& buffer : blocks.take_unwritten()) bytes_written += buffer.size();
-        for (std::size_t i = 0; i < placed.size(); ++i) {
-            benchmark::DoNotOptimize(blocks.oldest(length).data());
-            blocks.finish_oldest(length);
-        }
-    }
-    benchmark::DoNotOptimize(bytes_written);
-    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(placed.size()));
-    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(placed.size() * length));
+    });
 }
 
 void BM_RequestBlocks_Set64Batch100(benchmark::State& state) { run_blocks(state, 64, 100, 30); }

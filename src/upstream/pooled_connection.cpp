@@ -205,16 +205,20 @@ void pooled_connection::send_heartbeat() {
 void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request,
                              std::chrono::steady_clock::time_point received) {
     requests_.append(request);
-    pending_.push_back({std::move(sink), received, request.size()});
-    // Nearly every request after a batch's first finds its flush already on the way.
-    if (!flush_scheduled_) schedule_flush();
+    queue_pending(std::move(sink), received, request.size());
 }
 
 void pooled_connection::send_shared(std::shared_ptr<reply_sink> sink, std::string_view request,
                                     const protocol::shared_bytes& storage,
                                     std::chrono::steady_clock::time_point received) {
     requests_.append_shared(request, storage);
-    pending_.push_back({std::move(sink), received, request.size()});
+    queue_pending(std::move(sink), received, request.size());
+}
+
+void pooled_connection::queue_pending(std::shared_ptr<reply_sink> sink, std::chrono::steady_clock::time_point received,
+                                      std::size_t length) {
+    pending_.push_back({std::move(sink), received, length});
+    // Nearly every request after a batch's first finds its flush already on the way.
     if (!flush_scheduled_) schedule_flush();
 }
 

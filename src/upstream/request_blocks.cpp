@@ -11,9 +11,7 @@ void request_blocks::append_copy_to_new_block(std::string_view request) {
         protocol::shared_bytes own = protocol::shared_bytes::allocate(request.size());
         std::memcpy(own.data(), request.data(), request.size());
         const char* begin = own.data();
-        blocks_.push_back(block{std::move(own), begin, request.size()});
-        tail_in_arena_ = false;
-        unwritten_bytes_ += request.size();
+        push_block(std::move(own), begin, request.size(), false);
         return;
     }
     // After a shared request the arena may still have room: a new block continues there.
@@ -21,9 +19,7 @@ void request_blocks::append_copy_to_new_block(std::string_view request) {
     char* begin = arena_.data() + arena_used_;
     std::memcpy(begin, request.data(), request.size());
     arena_used_ += request.size();
-    blocks_.push_back(block{arena_, begin, request.size()});
-    tail_in_arena_ = true;
-    unwritten_bytes_ += request.size();
+    push_block(arena_, begin, request.size(), true);
 }
 
 void request_blocks::take_new_arena() {

@@ -71,10 +71,7 @@ public:
         }
     }
 
-    void clear() {
-        begin_ = end_;
-        if (data_.unique()) begin_ = end_ = 0;
-    }
+    void clear() { consume(size()); }
 
     /// The storage of the readable bytes, to share them: they stay where they are for as long as
     /// the returned handle (or a copy of it) lives.

@@ -44,8 +44,6 @@ public:
     }
     ~shared_bytes() { release(); }
 
-    void swap(shared_bytes& other) noexcept { std::swap(header_, other.header_); }
-
     explicit operator bool() const { return header_ != nullptr; }
     char* data() const { return header_ == nullptr ? nullptr : reinterpret_cast<char*>(header_ + 1); }
     std::size_t capacity() const { return header_ == nullptr ? 0 : header_->capacity; }

@@ -78,6 +78,8 @@ private:
     boost::asio::awaitable<void> watch_timeouts();
     bool deliver_replies();
     void note_delivered(std::shared_ptr<reply_sink> sink);
+    void queue_pending(std::shared_ptr<reply_sink> sink, std::chrono::steady_clock::time_point received,
+                       std::size_t length);
     void schedule_flush();
     void flush();
     void fail(const std::string& reason, failure_kind kind);

@@ -69,9 +69,7 @@ public:
                 return;
             }
         }
-        blocks_.push_back(block{storage, request.data(), request.size()});
-        tail_in_arena_ = false;
-        unwritten_bytes_ += request.size();
+        push_block(storage, request.data(), request.size(), false);
     }
 
     /// Bytes appended and not handed to a write yet.
@@ -126,6 +124,11 @@ private:
     };
 
     void append_copy_to_new_block(std::string_view request);
+    void push_block(protocol::shared_bytes storage, const char* begin, std::size_t size, bool in_arena) {
+        blocks_.push_back(block{std::move(storage), begin, size});
+        tail_in_arena_ = in_arena;
+        unwritten_bytes_ += size;
+    }
     void finish_front_block();
     void take_new_arena();
     void release(block& finished);
