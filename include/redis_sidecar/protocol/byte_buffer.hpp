@@ -38,12 +38,17 @@ public:
         if (capacity_ - end_ < n) make_room(n);
         return bytes_ + end_;
     }
-    /// Room for a read of up to `n` bytes, returned by writable(). While the bytes are shared,
-    /// a quarter of that left after them will do: else every read would leave for new storage,
-    /// and a client that sends one large request per read would hold a buffer per request.
+    /// Room for a read of up to `n` bytes, returned by writable(). While the bytes are shared and
+    /// less than `n` is left after them, the read goes to the front of the spare storage if nobody
+    /// holds that any more: it costs a copy of the unread bytes (usually none) and no allocation,
+    /// and a client's whole pipeline then arrives in one read, not in two (the room of a read is
+    /// fixed when it starts, which is while the previous pipeline is still shared). With no free
+    /// spare, a quarter of `n` left after them will do: else every read would leave for new
+    /// storage, and a client that sends one large request per read would hold a buffer per request.
     void prepare_read(std::size_t n) {
         const std::size_t room = capacity_ - end_;
-        if (room >= n || (room >= n / 4 && !data_.unique())) return;
+        if (room >= n) return;
+        if (!data_.unique() && room >= n / 4 && !spare_free_for(n)) return;
         make_room(n);
     }
     /// Space after the readable bytes without moving anything.
@@ -106,10 +111,8 @@ private:
     // A client whose requests are answered before it sends the next ones alternates between two.
     void move_to_unshared(std::size_t n) {
         const std::size_t used = end_ - begin_;
-        std::size_t capacity = capacity_;
-        while (capacity - used < n) capacity *= 2;
-        shared_bytes next = spare_.unique() && spare_.capacity() >= capacity ? std::move(spare_)
-                                                                            : shared_bytes::allocate(capacity);
+        const std::size_t capacity = unshared_capacity_for(n);
+        shared_bytes next = spare_free_for(n) ? std::move(spare_) : shared_bytes::allocate(capacity);
         std::memcpy(next.data(), bytes_ + begin_, used);
         spare_ = std::move(data_);
         data_ = std::move(next);
@@ -118,6 +121,15 @@ private:
         begin_ = 0;
         end_ = used;
     }
+
+    // The capacity of the storage the unread bytes move to, for room for `n` more after them.
+    std::size_t unshared_capacity_for(std::size_t n) const {
+        const std::size_t used = end_ - begin_;
+        std::size_t capacity = capacity_;
+        while (capacity - used < n) capacity *= 2;
+        return capacity;
+    }
+    bool spare_free_for(std::size_t n) const { return spare_.unique() && spare_.capacity() >= unshared_capacity_for(n); }
 
     shared_bytes data_;
     char* bytes_;  // data_.data(), read on every access without data()'s check for an empty handle

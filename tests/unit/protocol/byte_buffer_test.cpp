@@ -79,6 +79,27 @@ TEST(byte_buffer, a_read_goes_after_shared_bytes_while_a_quarter_of_its_room_is_
     EXPECT_EQ(buffer.writable_size(), 1024u);
 }
 
+// The room of a client's next read is fixed while its last pipeline is still shared: with the
+// room after that pipeline, a pipeline as large as the last one would arrive in two reads.
+TEST(byte_buffer, a_read_that_does_not_fit_after_shared_bytes_goes_to_the_front_of_a_free_spare) {
+    byte_buffer buffer(1024);
+    buffer.prepare_read(1024);
+    buffer.commit(900);
+    shared_bytes first = buffer.storage();
+    const char* first_bytes = first.data();
+    buffer.consume(900);
+    buffer.prepare_read(1024);  // 124 left: new storage; the first becomes the spare, still held
+    buffer.commit(700);
+    const shared_bytes second = buffer.storage();
+    buffer.consume(700);
+    first = {};  // the first pipeline was answered
+
+    buffer.prepare_read(1024);  // 324 left after the second pipeline, but the first storage is free
+    EXPECT_EQ(buffer.storage().data(), first_bytes);
+    EXPECT_EQ(buffer.writable_size(), 1024u);
+    EXPECT_EQ(buffer.writable(), first_bytes);
+}
+
 TEST(byte_buffer, an_unshared_read_gets_all_the_room_it_asks_for) {
     byte_buffer buffer(1024);
     buffer.prepare_read(1024);
