@@ -129,7 +129,10 @@ private:
         while (capacity - used < n) capacity *= 2;
         return capacity;
     }
-    bool spare_free_for(std::size_t n) const { return spare_.unique() && spare_.capacity() >= unshared_capacity_for(n); }
+    // True when the spare can take the unread bytes and `n` more, and nobody else holds it.
+    bool spare_free_for(std::size_t n) const {
+        return spare_.unique() && spare_.capacity() >= unshared_capacity_for(n);
+    }
 
     shared_bytes data_;
     char* bytes_;  // data_.data(), read on every access without data()'s check for an empty handle
