@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 using redis_sidecar::protocol::byte_buffer;
 using redis_sidecar::protocol::shared_bytes;
@@ -135,6 +138,58 @@ TEST(byte_buffer, growing_shared_bytes_keeps_them_where_they_are) {
     EXPECT_EQ(buffer.readable(), std::string(40, 'a') + std::string(100, 'b'));
     EXPECT_EQ(std::string_view(bytes, 40), std::string(40, 'a'));
     EXPECT_GE(buffer.capacity(), 140u);
+}
+
+// A session's life in random steps: reads of random sizes into the room prepare_read gives,
+// "requests" of random lengths consumed from the front, each shared (a handle kept, as a pooled
+// connection does) or not, and handles let go in random order, as replies come. Whatever the
+// buffer does to find room, the bytes read come out in order and no held request ever changes.
+TEST(byte_buffer, random_reads_and_shared_requests_keep_every_byte_in_place) {
+    std::uint32_t state = 12345;
+    const auto next = [&state](std::uint32_t bound) {
+        state = state * 1664525u + 1013904223u;
+        return (state >> 8) % bound;
+    };
+    struct held_request {
+        shared_bytes storage;
+        std::string_view bytes;
+        std::string copy;
+    };
+    byte_buffer buffer(1024);
+    std::vector<held_request> held;
+    std::string sent, received;
+    char counter = 0;
+    for (int step = 0; step < 20000; ++step) {
+        const std::uint32_t action = next(10);
+        if (action < 3) {  // a read of what the client sent, up to the room offered
+            buffer.prepare_read(1024);
+            ASSERT_GE(buffer.writable_size(), 256u);
+            const std::size_t offered = std::min<std::size_t>(buffer.writable_size(), 2048);
+            const std::size_t n = 1 + next(static_cast<std::uint32_t>(offered));
+            for (std::size_t i = 0; i < n; ++i) buffer.writable()[i] = counter++;
+            sent.append(buffer.writable(), n);
+            buffer.commit(n);
+        } else if (action < 7 && !buffer.empty()) {  // a request consumed, shared half the time
+            // A third of the time the request ends where the read did, as a whole pipeline does.
+            const std::size_t length =
+                next(3) == 0 ? buffer.size()
+                             : 1 + next(static_cast<std::uint32_t>(std::min<std::size_t>(buffer.size(), 1024)));
+            const std::string_view request = buffer.readable().substr(0, length);
+            received.append(request);
+            if (next(2) == 0) {
+                ASSERT_TRUE(buffer.holds(request));
+                held.push_back({buffer.storage(), request, std::string(request)});
+            }
+            buffer.consume(length);
+        } else if (!held.empty()) {  // a reply came: its request is let go (at most 64 wait)
+            const std::size_t at = held.size() > 64 ? 0 : next(static_cast<std::uint32_t>(held.size()));
+            ASSERT_EQ(held[at].bytes, held[at].copy);
+            held.erase(held.begin() + static_cast<std::ptrdiff_t>(at));
+        }
+        for (const held_request& request : held) ASSERT_EQ(request.bytes, request.copy) << "step " << step;
+    }
+    received.append(buffer.readable());
+    EXPECT_EQ(received, sent);
 }
 
 // GCC 12 cannot tell that `a` and `c` share one count of 2 and warns that `a` reads freed memory
