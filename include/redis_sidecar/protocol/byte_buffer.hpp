@@ -48,7 +48,7 @@ public:
     void prepare_read(std::size_t n) {
         const std::size_t room = capacity_ - end_;
         if (room >= n) return;
-        if (!data_.unique() && room >= n / 4 && !spare_free_for(n)) return;
+        if (!data_.unique() && room >= n / 4 && !spare_free_for(unshared_capacity_for(n))) return;
         make_room(n);
     }
     /// Space after the readable bytes without moving anything.
@@ -112,7 +112,7 @@ private:
     void move_to_unshared(std::size_t n) {
         const std::size_t used = end_ - begin_;
         const std::size_t capacity = unshared_capacity_for(n);
-        shared_bytes next = spare_free_for(n) ? std::move(spare_) : shared_bytes::allocate(capacity);
+        shared_bytes next = spare_free_for(capacity) ? std::move(spare_) : shared_bytes::allocate(capacity);
         std::memcpy(next.data(), bytes_ + begin_, used);
         spare_ = std::move(data_);
         data_ = std::move(next);
@@ -129,10 +129,8 @@ private:
         while (capacity - used < n) capacity *= 2;
         return capacity;
     }
-    // True when the spare can take the unread bytes and `n` more, and nobody else holds it.
-    bool spare_free_for(std::size_t n) const {
-        return spare_.unique() && spare_.capacity() >= unshared_capacity_for(n);
-    }
+    // True when the spare has `capacity` bytes and nobody else holds it.
+    bool spare_free_for(std::size_t capacity) const { return spare_.unique() && spare_.capacity() >= capacity; }
 
     shared_bytes data_;
     char* bytes_;  // data_.data(), read on every access without data()'s check for an empty handle
