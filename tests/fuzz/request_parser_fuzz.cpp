@@ -5,17 +5,20 @@
 // whole, in two chunks at the split point and in small chunks with the buffer moved between
 // calls; the three runs must report the same commands. Each command is also checked on its own:
 // a multibulk command is exactly as long as its canonical encoding, and an inline command's
-// arguments survive being quoted and parsed again.
+// arguments survive being quoted and parsed again. The pinned connections' scanner reads the same
+// small chunks and must agree with the parser (check_pinned_scanner).
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "protocol_drivers.hpp"
+#include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
 
 namespace {
@@ -23,6 +26,7 @@ namespace {
 using redis_sidecar::protocol::parse_result;
 using redis_sidecar::protocol::parse_status;
 using redis_sidecar::protocol::parser_limits;
+using redis_sidecar::protocol::pinned_request_scanner;
 using redis_sidecar::protocol::request_parser;
 
 void check(bool ok, const char* what) {
@@ -97,6 +101,58 @@ bool limit_error(const std::vector<event>& events) {
            events.back().error.find("too big") != std::string::npos;
 }
 
+using byte_range = std::pair<std::size_t, std::size_t>;  // start, length
+
+bool is_info(const std::string& name) {
+    return name.size() == 4 && (name[0] | 0x20) == 'i' && (name[1] | 0x20) == 'n' && (name[2] | 0x20) == 'f' &&
+           (name[3] | 0x20) == 'o';
+}
+
+// The scanner, fed `input` cut at `cuts` as the session feeds it (again after each INFO found),
+// always moves on and holds at most one short request. When the parser read the stream without
+// an error, both count the same requests; every INFO the scanner reports is a command the parser
+// read as INFO, at the same bytes, and it reports every multibulk one within its limit (a quoted
+// inline name is left to Redis).
+void check_pinned_scanner(std::string_view input, const std::vector<std::size_t>& cuts, const std::vector<event>& parsed) {
+    pinned_request_scanner scanner;
+    std::uint64_t requests = 0;
+    std::vector<byte_range> found;
+    std::size_t begin = 0;
+    auto scan_piece = [&](std::size_t end) {
+        for (std::size_t at = begin; at < end;) {
+            const auto step = scanner.scan(input.substr(at, end - at));
+            check(step.scanned > 0, "the scanner moves on");
+            at += step.scanned;
+            requests += step.requests;
+            if (step.info) found.emplace_back(at - scanner.info_length(), scanner.info_length());
+            check(scanner.held() <= pinned_request_scanner::max_info_request, "held bytes stay within the limit");
+            check(scanner.held() <= at, "held bytes were given");
+        }
+        begin = end;
+    };
+    for (const std::size_t cut : cuts) scan_piece(cut);
+    scan_piece(input.size());
+    if (!parsed.empty() && parsed.back().status == parse_status::error) return;
+    std::uint64_t commands = 0;
+    std::vector<byte_range> info;
+    std::size_t at = 0;
+    for (const event& e : parsed) {
+        if (e.status == parse_status::complete) {
+            ++commands;
+            if (is_info(e.args[0])) {
+                info.emplace_back(at, e.consumed);
+                const bool reportable = !e.is_inline && e.consumed <= pinned_request_scanner::max_info_request;
+                check(!reportable || std::find(found.begin(), found.end(), info.back()) != found.end(),
+                      "the scanner reports each multibulk INFO request");
+            }
+        }
+        at += e.consumed;
+    }
+    check(requests == commands, "the scanner counts the requests the parser reads");
+    for (const byte_range& f : found)
+        check(std::find(info.begin(), info.end(), f) != info.end(), "what the scanner reports is an INFO request");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -122,6 +178,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::size_t> cuts;
     for (std::size_t cut = chunk; cut < input.size(); cut += chunk) cuts.push_back(cut);
     const std::vector<event> pieces = run(input, cuts, buffering::moved, limits, authenticated);
+    check_pinned_scanner(input, cuts, whole);
 
     if (!limit_error(whole) && !limit_error(two)) check(whole == two, "split in two == whole");
     if (!limit_error(whole) && !limit_error(pieces)) check(whole == pieces, "small chunks == whole");

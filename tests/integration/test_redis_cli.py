@@ -4,7 +4,7 @@ import re
 import shutil
 import unittest
 
-from harness import SidecarTestCase, encode, run_cmd
+from harness import SidecarTestCase, encode, run_cmd, sidecar_only
 
 
 class RedisCliTest(SidecarTestCase):
@@ -133,6 +133,13 @@ class RedisCliTest(SidecarTestCase):
         self.assertRegex(out, re.compile(r"^redis_version:", re.M))
         out = self.cli("INCR", "rep", extra=("-r", "100"))
         self.assertEqual(out.split(), [str(i) for i in range(1, 101)])
+
+    @sidecar_only("the Sidecar section")
+    def test_info_sidecar_with_another_database(self):
+        # -n 1 sends SELECT 1, which pins the connection: the section still comes from the sidecar.
+        out = self.cli("INFO", "sidecar", extra=("-n", "1"))
+        self.assertRegex(out, re.compile(r"^# Sidecar\r?$", re.M))
+        self.assertRegex(out, re.compile(r"^pinned_connections:[1-9]", re.M))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "redis_sidecar/protocol/byte_buffer.hpp"
-#include "redis_sidecar/protocol/command_counter.hpp"
+#include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
 #include "redis_sidecar/protocol/ring_queue.hpp"
 #include "redis_sidecar/server/command_table.hpp"
@@ -133,6 +133,8 @@ private:
 
     boost::asio::awaitable<bool> become_pinned();
     boost::asio::awaitable<void> pipe_client_to_pinned();
+    std::size_t scan_pinned_requests();
+    bool is_info_sidecar_alone(std::string_view request);
     boost::asio::awaitable<void> pipe_pinned_to_client();
 
     socket_type socket_;
@@ -186,7 +188,8 @@ private:
     std::uint32_t batch_replied_now_ = 0;  // answers made in this read, ready at once
     std::chrono::steady_clock::time_point batch_started_;
     std::vector<ready_replies> ready_;
-    protocol::command_counter pinned_requests_;
+    protocol::pinned_request_scanner pinned_requests_;
+    std::string pinned_rewritten_;  // what goes to Redis when an `INFO sidecar` was replaced
 
     std::unique_ptr<upstream::pinned_connection> pinned_;
 
