@@ -63,6 +63,58 @@ void pinned_request_scanner::match_inline_byte(char c) {
         maybe_info_ = false;
 }
 
+bool pinned_request_scanner::inline_byte(char c) {
+    if (c == '\n') {
+        // A blank line is no command: Redis skips it.
+        const bool request_ended = inline_has_content_;
+        if (inline_name_matched_ < info_name.size()) maybe_info_ = false;
+        inline_has_content_ = false;
+        state_ = state::command_start;
+        return request_ended;
+    }
+    if (c == '\0') {
+        // Redis looks for the line's end with strchr: past a NUL it finds none, and waits for
+        // more until the line is too long.
+        state_ = state::lost;
+        return false;
+    }
+    if (!inline_space(c)) inline_has_content_ = true;
+    if (maybe_info_) match_inline_byte(c);
+    return false;
+}
+
+void pinned_request_scanner::header_byte(char c) {
+    if (saw_cr_) {
+        // Redis takes the byte after a header's CR for its LF without looking at it.
+        if (!end_of_header()) {
+            state_ = state::lost;
+        } else if (state_ == state::array_header) {
+            // "*0" and "*-1" are no requests (Redis skips them): back to command_start, uncounted.
+            remaining_args_ = number_;
+            reading_name_ = true;
+            state_ = number_ > 0 ? state::bulk_type : state::command_start;
+        } else if (number_ < 0) {
+            state_ = state::lost;  // a null bulk is no argument
+        } else {
+            if (reading_name_ && number_ != static_cast<std::int64_t>(info_name.size())) maybe_info_ = false;
+            bulk_length_ = number_;
+            payload_left_ = static_cast<std::uint64_t>(number_) + 2;
+            state_ = state::bulk_payload;
+        }
+        number_ = 0;
+    } else if (c == '\r') {
+        saw_cr_ = true;
+    } else if (c == '-' && !header_has_digit_ && !header_negative_) {
+        header_negative_ = true;
+    } else if (c >= '0' && c <= '9' && (header_negative_ || number_ < max_header_number)) {
+        // Any negative count is no request, so its size does not matter.
+        if (number_ < max_header_number) number_ = number_ * 10 + (c - '0');
+        header_has_digit_ = true;
+    } else {
+        state_ = state::lost;
+    }
+}
+
 std::size_t pinned_request_scanner::held() const {
     if (state_ == state::command_start || state_ == state::lost || !maybe_info_) return 0;
     return static_cast<std::size_t>(position_ - request_start_);
@@ -89,54 +141,12 @@ pinned_request_scanner::step pinned_request_scanner::scan(std::string_view bytes
                 break;
             case state::inline_line:
                 ++i;
-                if (c == '\n') {
-                    // A blank line is no command: Redis skips it.
-                    request_ended = inline_has_content_;
-                    if (inline_name_matched_ < info_name.size()) maybe_info_ = false;
-                    inline_has_content_ = false;
-                    state_ = state::command_start;
-                } else if (c == '\0') {
-                    // Redis looks for the line's end with strchr: past a NUL it finds none, and
-                    // waits for more until the line is too long.
-                    state_ = state::lost;
-                } else {
-                    if (!inline_space(c)) inline_has_content_ = true;
-                    if (maybe_info_) match_inline_byte(c);
-                }
+                request_ended = inline_byte(c);
                 break;
             case state::array_header:
             case state::bulk_header:
                 ++i;
-                if (saw_cr_) {
-                    // Redis takes the byte after a header's CR for its LF without looking at it.
-                    if (!end_of_header()) {
-                        state_ = state::lost;
-                        break;
-                    }
-                    if (state_ == state::array_header) {
-                        remaining_args_ = number_;
-                        reading_name_ = true;
-                        state_ = number_ > 0 ? state::bulk_type : state::command_start;
-                    } else if (number_ < 0) {
-                        state_ = state::lost;  // a null bulk is no argument
-                    } else {
-                        if (reading_name_ && number_ != static_cast<std::int64_t>(info_name.size())) maybe_info_ = false;
-                        bulk_length_ = number_;
-                        payload_left_ = static_cast<std::uint64_t>(number_) + 2;
-                        state_ = state::bulk_payload;
-                    }
-                    number_ = 0;
-                } else if (c == '\r') {
-                    saw_cr_ = true;
-                } else if (c == '-' && !header_has_digit_ && !header_negative_) {
-                    header_negative_ = true;
-                } else if (c >= '0' && c <= '9' && (header_negative_ || number_ < max_header_number)) {
-                    // Any negative count is no request, so its size does not matter.
-                    if (number_ < max_header_number) number_ = number_ * 10 + (c - '0');
-                    header_has_digit_ = true;
-                } else {
-                    state_ = state::lost;
-                }
+                header_byte(c);
                 break;
             case state::bulk_type:
                 ++i;
@@ -166,8 +176,6 @@ pinned_request_scanner::step pinned_request_scanner::scan(std::string_view bytes
             }
         }
     }
-    // "*0\r\n" and "*-1\r\n" are no commands (Redis ignores them): the header sent us back to
-    // command_start without counting.
     // Lost, the rest of the stream is passed over unread: it all goes to Redis.
     result.scanned = state_ == state::lost ? bytes.size() : i;
     position_ += result.scanned;

@@ -8,11 +8,11 @@
 // arguments survive being quoted and parsed again. The pinned connections' scanner reads the same
 // small chunks and must agree with the parser (check_pinned_scanner).
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>

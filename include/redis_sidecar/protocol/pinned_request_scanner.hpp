@@ -52,6 +52,10 @@ private:
     /// Whether the request being read may still be `INFO`, given its first argument's next bytes.
     void match_name(std::string_view name_bytes, std::size_t offset_in_name);
     void match_inline_byte(char c);
+    /// Reads a byte of an inline line; true when it ended a request.
+    bool inline_byte(char c);
+    /// Reads a byte of a `*` or `$` header line.
+    void header_byte(char c);
 
     state state_ = state::command_start;
     std::int64_t number_ = 0;  // the header being read
