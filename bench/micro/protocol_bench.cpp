@@ -1,4 +1,5 @@
-// Micro benchmarks of the protocol component: request parser, reply framer, reply writer.
+// Micro benchmarks of the protocol component: request parser, pinned request scanner, reply
+// framer, reply writer.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
@@ -74,6 +76,37 @@ void BM_Parser_Inline(benchmark::State& state) {
     run_parser(state, "SET key:000000000001 hello-inline-value\r\n", 1);
 }
 BENCHMARK(BM_Parser_Inline);
+
+// A pinned client's stream, as pipe_client_to_pinned scans it on its way to Redis: `input` holds
+// whole requests and no INFO.
+void run_pinned_scanner(benchmark::State& state, const std::string& input, std::uint64_t expected) {
+    proto::pinned_request_scanner scanner;
+    const auto first = scanner.scan(input);
+    if (first.requests != expected || first.info || scanner.held() != 0) {
+        state.SkipWithError("input did not scan into the expected requests");
+        return;
+    }
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(scanner.scan(input).requests);
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * input.size()));
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * expected));
+}
+
+// MULTI, 16 SETs of 64 B, EXEC in one buffer (a transaction pipelined on a pinned connection).
+void BM_PinnedScanner_Transaction16Set64(benchmark::State& state) {
+    std::string input = multibulk({"MULTI"});
+    for (int i = 0; i < 16; ++i) input += multibulk({"SET", "key:000000000001", std::string(64, 'x')});
+    input += multibulk({"EXEC"});
+    run_pinned_scanner(state, input, 18);
+}
+BENCHMARK(BM_PinnedScanner_Transaction16Set64);
+
+// One SET of 1 KB: the payload is skipped, not read.
+void BM_PinnedScanner_Set1K(benchmark::State& state) {
+    run_pinned_scanner(state, multibulk({"SET", "key:000000000001", std::string(1024, 'x')}), 1);
+}
+BENCHMARK(BM_PinnedScanner_Set1K);
 
 void run_framer(benchmark::State& state, const std::string& reply) {
     proto::reply_framer framer;

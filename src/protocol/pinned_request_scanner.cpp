@@ -63,7 +63,9 @@ void pinned_request_scanner::match_inline_byte(char c) {
         maybe_info_ = false;
 }
 
-bool pinned_request_scanner::inline_byte(char c) {
+// inline_byte and header_byte run for every byte but a payload's: out of line, scanning a pinned
+// transaction of 16 SETs took 858 ns instead of 404 (BM_PinnedScanner_Transaction16Set64).
+inline bool pinned_request_scanner::inline_byte(char c) {
     if (c == '\n') {
         // A blank line is no command: Redis skips it.
         const bool request_ended = inline_has_content_;
@@ -83,7 +85,7 @@ bool pinned_request_scanner::inline_byte(char c) {
     return false;
 }
 
-void pinned_request_scanner::header_byte(char c) {
+inline void pinned_request_scanner::header_byte(char c) {
     if (saw_cr_) {
         // Redis takes the byte after a header's CR for its LF without looking at it.
         if (!end_of_header()) {
