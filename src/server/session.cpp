@@ -1020,18 +1020,16 @@ asio::awaitable<bool> session::become_pinned() {
 }
 
 asio::awaitable<void> session::pipe_client_to_pinned() {
-    // From the command that asked for the pin on, the client's bytes go to Redis unchanged, all
-    // but an `INFO sidecar` (scan_pinned_requests).
+    // From the command that asked for the pin on, the client's bytes go to Redis unchanged, but
+    // for the sidecar's INFO (server/pinned_info.hpp).
     while (!stopped_) {
-        const std::size_t forwardable = scan_pinned_requests();
-        if (forwardable > 0) {
-            const std::string_view bytes =
-                pinned_rewritten_.empty() ? rx_.readable().substr(0, forwardable) : std::string_view(pinned_rewritten_);
-            auto [wec, written] = co_await asio::async_write(pinned_->stream(), asio::buffer(bytes.data(), bytes.size()),
-                                                             as_tuple(use_awaitable));
+        const pinned_info::forward forward = pinned_info_.from_client(rx_.readable());
+        server_stats::add(context_.stats.requests_pinned, forward.requests);
+        if (forward.consumed > 0) {
+            auto [wec, written] = co_await asio::async_write(
+                pinned_->stream(), asio::buffer(forward.bytes.data(), forward.bytes.size()), as_tuple(use_awaitable));
             if (wec) break;
-            rx_.consume(forwardable);
-            pinned_rewritten_.clear();
+            rx_.consume(forward.consumed);
             if (rx_.empty()) rx_.shrink_to(keep_capacity);
         }
         rx_.prepare(read_chunk);
@@ -1049,57 +1047,15 @@ asio::awaitable<void> session::pipe_client_to_pinned() {
     stop();
 }
 
-// Scans what the client sent since the last call and returns how many bytes at the front of rx_
-// may go to Redis now: all but the start of a request that may still be an `INFO sidecar`. Redis
-// cannot answer that one, so it becomes `ECHO <the section>`, whose reply is the bulk an unpinned
-// client gets, in its place among Redis's replies (inside MULTI too); the bytes for Redis are
-// then in pinned_rewritten_.
-std::size_t session::scan_pinned_requests() {
-    const std::string_view data = rx_.readable();
-    std::size_t scanned = pinned_requests_.held();  // held back last time, at the front of rx_
-    std::size_t copied = 0;                         // bytes of data already in pinned_rewritten_
-    std::uint64_t requests = 0;
-    while (scanned < data.size()) {
-        const auto step = pinned_requests_.scan(data.substr(scanned));
-        assert(step.scanned > 0);
-        scanned += step.scanned;
-        requests += step.requests;
-        if (!step.info) continue;
-        const std::size_t start = scanned - pinned_requests_.info_length();
-        if (!is_info_sidecar_alone(data.substr(start, pinned_requests_.info_length()))) continue;
-        pinned_rewritten_.append(data.substr(copied, start - copied));
-        pinned_rewritten_.append("*2\r\n$4\r\nECHO\r\n");
-        protocol::write_bulk(pinned_rewritten_, context_.sidecar_info());
-        copied = scanned;
-    }
-    server_stats::add(context_.stats.requests_pinned, requests);
-    const std::size_t forwardable = data.size() - pinned_requests_.held();
-    if (!pinned_rewritten_.empty()) pinned_rewritten_.append(data.substr(copied, forwardable - copied));
-    return forwardable;
-}
-
-// `INFO sidecar` (any case, the name given once or more, no other section), as answer_info
-// answers without Redis.
-bool session::is_info_sidecar_alone(std::string_view request) {
-    // Pinned, the session parses nothing else any more, so its parser is free.
-    const protocol::parse_result parsed = parser_.parse(request);
-    if (parsed.status != protocol::parse_status::complete) {
-        parser_.reset();
-        return false;
-    }
-    const auto& args = parser_.args();
-    return args.size() >= 2 &&
-           std::all_of(args.begin() + 1, args.end(), [](std::string_view a) { return equals_lower(a, "sidecar"); });
-}
-
 asio::awaitable<void> session::pipe_pinned_to_client() {
     protocol::byte_buffer& buffer = pinned_->leftover();
     while (!stopped_) {
-        if (!buffer.empty()) {
-            auto [wec, written] =
-                co_await asio::async_write(socket_, asio::buffer(buffer.readable()), as_tuple(use_awaitable));
+        const pinned_info::forward forward = pinned_info_.from_redis(buffer.readable());
+        if (forward.consumed > 0) {
+            auto [wec, written] = co_await asio::async_write(
+                socket_, asio::buffer(forward.bytes.data(), forward.bytes.size()), as_tuple(use_awaitable));
             if (wec) break;
-            buffer.clear();
+            buffer.consume(forward.consumed);
         }
         buffer.prepare(read_chunk);
         auto [ec, n] = co_await pinned_->stream().async_read_some(

@@ -154,15 +154,43 @@ class InfoTest(SidecarTestCase):
         self.assert_sidecar_section(replies[0], "INFO sidecar in MULTI")
         self.assertEqual(replies[1], 1)
 
-    # Known gap: a pinned client's connection is a byte pipe to its own Redis connection, so its
-    # INFO with all sections is Redis's unchanged (README, "INFO"). Remove the marker when fixed.
-    @unittest.expectedFailure
     @sidecar_only("the Sidecar section")
     def test_info_on_pinned_client_has_the_sidecar_section(self):
         c = self.client()
         self.assertEqual(c.call("SELECT", "1"), b"OK")
+        for args in (("INFO",), ("INFO", "all"), ("info", "DEFAULT"), ("INFO", "everything")):
+            r = c.call(*args)
+            self.assertIn(b"# Server\r\n", r, args)
+            self.assertIn(b"\r\n# Sidecar\r\n", r, "%r after SELECT 1 has no Sidecar section" % (args,))
+            self.assertIn("pinned_connections", sections(r)["Sidecar"], args)
+        r = c.call("INFO", "keyspace", "sidecar")
+        self.assertEqual(list(sections(r)), ["Keyspace", "Sidecar"], r[:300])
+        self.assertNotIn(b"# Sidecar", c.call("INFO", "server"))
+        # Pipelined between other requests, each reply in its place.
+        c.send(encode("SET", "pinned_info", "# Server-like value") + encode("INFO") + encode("GET", "pinned_info") +
+               encode("INFO", "all"))
+        self.assertEqual(c.read_reply(), b"OK")
+        self.assertIn(b"\r\n# Sidecar\r\n", c.read_reply())
+        self.assertEqual(c.read_reply(), b"# Server-like value")
+        self.assertIn(b"\r\n# Sidecar\r\n", c.read_reply())
+
+    @sidecar_only("the Sidecar section")
+    def test_info_after_subscribing_is_redis_own(self):
+        # Once a pinned connection subscribed, replies no longer pair with requests one to one:
+        # the sidecar leaves INFO to Redis (INFO sidecar still works, sent as ECHO).
+        c = self.client()
+        c.send(encode("SUBSCRIBE", "a", "b"))
+        self.assertEqual(c.read_reply(), [b"subscribe", b"a", 1])
+        self.assertEqual(c.read_reply(), [b"subscribe", b"b", 2])
+        c.send(encode("UNSUBSCRIBE"))
+        replies = [c.read_reply(), c.read_reply()]
+        self.assertEqual(sorted(r[1] for r in replies), [b"a", b"b"])
+        c.call_ok("SET", "after_subscribe", "v")
         r = c.call("INFO")
-        self.assertIn(b"\r\n# Sidecar\r\n", r, "INFO after SELECT 1 has no Sidecar section")
+        self.assertIn(b"# Server\r\n", r)
+        self.assertNotIn(b"# Sidecar", r)
+        self.assertEqual(c.call("GET", "after_subscribe"), b"v")
+        self.assert_sidecar_section(c.call("INFO", "sidecar"), "INFO sidecar after SUBSCRIBE")
 
     @sidecar_only("the Sidecar section")
     def test_info_inside_multi_is_queued(self):

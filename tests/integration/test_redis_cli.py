@@ -140,6 +140,9 @@ class RedisCliTest(SidecarTestCase):
         out = self.cli("INFO", "sidecar", extra=("-n", "1"))
         self.assertRegex(out, re.compile(r"^# Sidecar\r?$", re.M))
         self.assertRegex(out, re.compile(r"^pinned_connections:[1-9]", re.M))
+        out = self.cli("INFO", extra=("-n", "1"))
+        self.assertRegex(out, re.compile(r"^redis_version:", re.M))
+        self.assertRegex(out, re.compile(r"^# Sidecar\r?$", re.M))
 
 
 if __name__ == "__main__":

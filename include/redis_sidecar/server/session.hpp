@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "redis_sidecar/protocol/byte_buffer.hpp"
-#include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
 #include "redis_sidecar/protocol/ring_queue.hpp"
 #include "redis_sidecar/server/command_table.hpp"
+#include "redis_sidecar/server/pinned_info.hpp"
 #include "redis_sidecar/server/session_context.hpp"
 #include "redis_sidecar/upstream/pinned_connection.hpp"
 #include "redis_sidecar/upstream/reply_sink.hpp"
@@ -133,8 +133,6 @@ private:
 
     boost::asio::awaitable<bool> become_pinned();
     boost::asio::awaitable<void> pipe_client_to_pinned();
-    std::size_t scan_pinned_requests();
-    bool is_info_sidecar_alone(std::string_view request);
     boost::asio::awaitable<void> pipe_pinned_to_client();
 
     socket_type socket_;
@@ -188,8 +186,7 @@ private:
     std::uint32_t batch_replied_now_ = 0;  // answers made in this read, ready at once
     std::chrono::steady_clock::time_point batch_started_;
     std::vector<ready_replies> ready_;
-    protocol::pinned_request_scanner pinned_requests_;
-    std::string pinned_rewritten_;  // what goes to Redis when an `INFO sidecar` was replaced
+    pinned_info pinned_info_{[this] { return context_.sidecar_info(); }};
 
     std::unique_ptr<upstream::pinned_connection> pinned_;
 

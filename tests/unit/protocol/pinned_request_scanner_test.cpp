@@ -218,3 +218,37 @@ TEST(PinnedRequestScanner, AgreesWithTheRequestParserOnRandomPipelines) {
         EXPECT_EQ(scanned.info, parsed.info) << "round " << round;
     }
 }
+
+TEST(PinnedRequestScanner, FollowsTransactionsAndWhetherRepliesStillPairWithRequests) {
+    pinned_request_scanner scanner;
+    scanner.scan(multibulk({"SELECT", "1"}) + multibulk({"multi"}) + multibulk({"SET", "k", "v"}));
+    EXPECT_EQ(scanner.requests(), 3u);
+    EXPECT_TRUE(scanner.in_multi());
+    EXPECT_TRUE(scanner.replies_paired());
+    scanner.scan(multibulk({"EXEC"}) + "get k\r\n");
+    EXPECT_FALSE(scanner.in_multi());
+    EXPECT_EQ(scanner.requests(), 5u);
+    scanner.scan("MULTI\r\n" + multibulk({"DISCARD"}));
+    EXPECT_FALSE(scanner.in_multi());
+    EXPECT_TRUE(scanner.replies_paired());
+    // A name as long as the classified ones, or longer, changes nothing.
+    scanner.scan(multibulk({"subscribex"}) + multibulk({std::string(100, 's')}));
+    EXPECT_TRUE(scanner.replies_paired());
+
+    for (const std::string& unpairing :
+         std::vector<std::string>{multibulk({"SUBSCRIBE", "a"}), multibulk({"psubscribe", "a*"}), multibulk({"SSUBSCRIBE", "a"}),
+                                  multibulk({"UNSUBSCRIBE", "a", "b"}), multibulk({"MONITOR"}),
+                                  multibulk({"CLIENT", "REPLY", "OFF"}), multibulk({"HELLO", "3"}), multibulk({"RESET"}),
+                                  multibulk({"PSYNC", "?", "-1"}), "  monitor\r\n", "\"get\" k\r\n", "*1\r\n$x"}) {
+        for (const auto& [name, cuts] : split_plans(unpairing.size())) {
+            pinned_request_scanner one;
+            std::size_t begin = 0;
+            for (const std::size_t cut : cuts) {
+                for (std::size_t at = begin; at < cut;) at += one.scan(std::string_view(unpairing).substr(at, cut - at)).scanned;
+                begin = cut;
+            }
+            for (std::size_t at = begin; at < unpairing.size();) at += one.scan(std::string_view(unpairing).substr(at)).scanned;
+            EXPECT_FALSE(one.replies_paired()) << name << ": " << printable(unpairing);
+        }
+    }
+}

@@ -1,0 +1,131 @@
+#include "redis_sidecar/server/pinned_info.hpp"
+
+#include <algorithm>
+
+#include "redis_sidecar/protocol/reply_writer.hpp"
+#include "redis_sidecar/server/command_table.hpp"
+#include "redis_sidecar/server/info.hpp"
+
+namespace redis_sidecar::server {
+
+namespace {
+// INFO's reply: a bulk string whose first line is a section's title.
+bool reads_as_info(std::string_view reply) {
+    const std::size_t header_end = reply.find("\r\n");
+    return !reply.empty() && reply[0] == '$' && header_end != std::string_view::npos &&
+           reply.substr(header_end + 2).starts_with("# ");
+}
+}  // namespace
+
+// As answer_info decides for an unpinned client.
+pinned_info::info_kind pinned_info::classify(std::string_view request) {
+    const protocol::parse_result parsed = parser_.parse(request);
+    if (parsed.status != protocol::parse_status::complete) {
+        parser_.reset();
+        return info_kind::redis_alone;
+    }
+    const auto& args = parser_.args();
+    bool asked_sidecar = false;
+    bool only_sidecar = args.size() >= 2;
+    bool includes_all = args.size() == 1;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+        if (equals_lower(args[i], "sidecar")) {
+            asked_sidecar = true;
+            continue;
+        }
+        only_sidecar = false;
+        if (equals_lower(args[i], "default") || equals_lower(args[i], "all") || equals_lower(args[i], "everything"))
+            includes_all = true;
+    }
+    if (only_sidecar) return info_kind::sidecar_alone;
+    return (asked_sidecar || includes_all) ? info_kind::with_section : info_kind::redis_alone;
+}
+
+pinned_info::forward pinned_info::from_client(std::string_view data) {
+    forward out;
+    to_redis_.clear();
+    std::size_t scanned = scanner_.held();  // held back last time, at the front of data
+    std::size_t copied = 0;                 // bytes of data already in to_redis_
+    while (scanned < data.size()) {
+        const auto step = scanner_.scan(data.substr(scanned));
+        scanned += step.scanned;
+        out.requests += step.requests;
+        if (!step.info) continue;
+        const std::size_t start = scanned - scanner_.info_length();
+        switch (classify(data.substr(start, scanner_.info_length()))) {
+            case info_kind::sidecar_alone:
+                to_redis_.append(data.substr(copied, start - copied));
+                to_redis_.append("*2\r\n$4\r\nECHO\r\n");
+                protocol::write_bulk(to_redis_, sidecar_section_());
+                copied = scanned;
+                break;
+            case info_kind::with_section:
+                if (scanner_.replies_paired() && !scanner_.in_multi()) append_to_.push_back(scanner_.requests() - 1);
+                break;
+            case info_kind::redis_alone:
+                break;
+        }
+    }
+    out.consumed = data.size() - scanner_.held();
+    if (to_redis_.empty()) {
+        out.bytes = data.substr(0, out.consumed);
+    } else {
+        to_redis_.append(data.substr(copied, out.consumed - copied));
+        out.bytes = to_redis_;
+    }
+    return out;
+}
+
+pinned_info::forward pinned_info::from_redis(std::string_view data) {
+    forward out;
+    to_client_.clear();
+    if (framing_ && !counting_replies()) framing_ = false;  // nothing can be appended any more
+    std::size_t reply_start = 0;
+    std::size_t copied = 0;  // bytes of data already in to_client_
+    bool holding = false;
+    while (framing_ && reply_start < data.size()) {
+        const protocol::frame_result framed = framer_.next(data.substr(reply_start));
+        if (framed.status == protocol::frame_status::error) {
+            framing_ = false;
+            break;
+        }
+        if (framed.status == protocol::frame_status::need_more) {
+            // The reply that gets the section waits until it is whole; any other goes on.
+            holding = !append_to_.empty() && append_to_.front() == replies_;
+            break;
+        }
+        const std::string_view reply = data.substr(reply_start, framed.length);
+        if (!append_to_.empty() && append_to_.front() == replies_) {
+            append_to_.pop_front();
+            if (reads_as_info(reply)) {
+                to_client_.append(data.substr(copied, reply_start - copied));
+                append_sidecar_section(reply, sidecar_section_(), to_client_);
+                copied = reply_start + framed.length;
+            } else {
+                framing_ = false;  // not INFO's reply: the count is off, so nothing more is touched
+            }
+        }
+        ++replies_;
+        reply_start += framed.length;
+    }
+    if (!framing_) {
+        append_to_.clear();
+        out.consumed = data.size();
+    } else if (reply_start == data.size() || holding) {
+        out.consumed = reply_start;
+    } else {
+        // A reply still arriving streams on as far as it is scanned (the framer counts a bulk's
+        // body as scanned before it has all come).
+        out.consumed = std::min(data.size(), reply_start + framer_.scanned());
+        framer_.discard_prefix(out.consumed - reply_start);
+    }
+    if (to_client_.empty()) {
+        out.bytes = data.substr(0, out.consumed);
+    } else {
+        to_client_.append(data.substr(copied, out.consumed - copied));
+        out.bytes = to_client_;
+    }
+    return out;
+}
+
+}  // namespace redis_sidecar::server
