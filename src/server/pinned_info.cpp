@@ -15,6 +15,13 @@ bool reads_as_info(std::string_view reply) {
     return !reply.empty() && reply[0] == '$' && header_end != std::string_view::npos &&
            reply.substr(header_end + 2).starts_with("# ");
 }
+// The first `consumed` bytes of data as they go on: data's own, or, when something was rewritten,
+// `rewritten` (which holds data's bytes up to `copied`, changed) completed with the rest of them.
+std::string_view bytes_to_send(std::string_view data, std::size_t consumed, std::size_t copied, std::string& rewritten) {
+    if (rewritten.empty()) return data.substr(0, consumed);
+    rewritten.append(data.substr(copied, consumed - copied));
+    return rewritten;
+}
 }  // namespace
 
 // As answer_info decides for an unpinned client.
@@ -67,12 +74,7 @@ pinned_info::forward pinned_info::from_client(std::string_view data) {
         }
     }
     out.consumed = data.size() - scanner_.held();
-    if (to_redis_.empty()) {
-        out.bytes = data.substr(0, out.consumed);
-    } else {
-        to_redis_.append(data.substr(copied, out.consumed - copied));
-        out.bytes = to_redis_;
-    }
+    out.bytes = bytes_to_send(data, out.consumed, copied, to_redis_);
     return out;
 }
 
@@ -119,12 +121,7 @@ pinned_info::forward pinned_info::from_redis(std::string_view data) {
         out.consumed = std::min(data.size(), reply_start + framer_.scanned());
         framer_.discard_prefix(out.consumed - reply_start);
     }
-    if (to_client_.empty()) {
-        out.bytes = data.substr(0, out.consumed);
-    } else {
-        to_client_.append(data.substr(copied, out.consumed - copied));
-        out.bytes = to_client_;
-    }
+    out.bytes = bytes_to_send(data, out.consumed, copied, to_client_);
     return out;
 }
 
