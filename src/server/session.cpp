@@ -1012,6 +1012,7 @@ asio::awaitable<bool> session::become_pinned() {
         co_return false;
     }
     pinned_ = std::move(connection);
+    pinned_info_ = std::make_unique<pinned_info>([this] { return context_.sidecar_info(); });
     server_stats::add(context_.stats.pinned_connections);
     server_stats::add(context_.stats.pinned_sessions_total);
     asio::co_spawn(socket_.get_executor(), [self = shared_from_this()] { return self->pipe_pinned_to_client(); },
@@ -1023,7 +1024,7 @@ asio::awaitable<void> session::pipe_client_to_pinned() {
     // From the command that asked for the pin on, the client's bytes go to Redis unchanged, but
     // for the sidecar's INFO (server/pinned_info.hpp).
     while (!stopped_) {
-        const pinned_info::forward forward = pinned_info_.from_client(rx_.readable());
+        const pinned_info::forward forward = pinned_info_->from_client(rx_.readable());
         server_stats::add(context_.stats.requests_pinned, forward.requests);
         if (forward.consumed > 0) {
             auto [wec, written] = co_await asio::async_write(
@@ -1050,7 +1051,7 @@ asio::awaitable<void> session::pipe_client_to_pinned() {
 asio::awaitable<void> session::pipe_pinned_to_client() {
     protocol::byte_buffer& buffer = pinned_->leftover();
     while (!stopped_) {
-        const pinned_info::forward forward = pinned_info_.from_redis(buffer.readable());
+        const pinned_info::forward forward = pinned_info_->from_redis(buffer.readable());
         if (forward.consumed > 0) {
             auto [wec, written] = co_await asio::async_write(
                 socket_, asio::buffer(forward.bytes.data(), forward.bytes.size()), as_tuple(use_awaitable));

@@ -186,7 +186,7 @@ private:
     std::uint32_t batch_replied_now_ = 0;  // answers made in this read, ready at once
     std::chrono::steady_clock::time_point batch_started_;
     std::vector<ready_replies> ready_;
-    pinned_info pinned_info_{[this] { return context_.sidecar_info(); }};
+    std::unique_ptr<pinned_info> pinned_info_;  // made with the pinned connection: idle sessions pay a pointer
 
     std::unique_ptr<upstream::pinned_connection> pinned_;
 
