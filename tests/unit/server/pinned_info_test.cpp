@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
 #include <string>
 #include <vector>
+
+#include "redis_sidecar/protocol/request_parser.hpp"
 
 using redis_sidecar::server::pinned_info;
 
@@ -126,4 +130,133 @@ TEST(PinnedInfo, TheReplyThatGetsTheSectionWaitsUntilItIsWhole) {
     const auto whole = filter.from_redis(redis_info);
     EXPECT_EQ(whole.consumed, redis_info.size());
     EXPECT_EQ(whole.bytes, info_with_section);
+}
+
+namespace {
+
+// A stand-in for Redis on a pinned connection: answers the requests that reach it one by one, as
+// Redis 7.0 would for this small set (INFO's reply shortened).
+class model_redis {
+public:
+    std::string answer(std::string_view to_redis) {
+        std::string replies;
+        pending_.append(to_redis);
+        for (;;) {
+            const auto parsed = parser_.parse(pending_);
+            if (parsed.status != redis_sidecar::protocol::parse_status::complete) break;
+            std::vector<std::string> args(parser_.args().begin(), parser_.args().end());
+            pending_.erase(0, parsed.consumed);
+            replies += run(args);
+        }
+        return replies;
+    }
+
+private:
+    std::string run(const std::vector<std::string>& args) {
+        const std::string& name = args[0];
+        if (name == "MULTI") {
+            in_multi_ = true;
+            return "+OK\r\n";
+        }
+        if (name == "EXEC") {
+            in_multi_ = false;
+            std::string reply = "*" + std::to_string(queued_.size()) + "\r\n";
+            for (const auto& q : queued_) reply += execute(q);
+            queued_.clear();
+            return reply;
+        }
+        if (in_multi_) {
+            queued_.push_back(args);
+            return "+QUEUED\r\n";
+        }
+        return execute(args);
+    }
+
+    std::string execute(const std::vector<std::string>& args) {
+        const std::string& name = args[0];
+        if (name == "SET") {
+            values_[args[1]] = args[2];
+            return "+OK\r\n";
+        }
+        if (name == "GET") return values_.count(args[1]) ? bulk(values_[args[1]]) : "$-1\r\n";
+        if (name == "ECHO") return bulk(args[1]);
+        if (name == "INFO") return redis_info;
+        return "+PONG\r\n";
+    }
+
+    redis_sidecar::protocol::request_parser parser_;
+    std::string pending_;
+    bool in_multi_ = false;
+    std::vector<std::vector<std::string>> queued_;
+    std::map<std::string, std::string> values_;
+};
+
+// Feeds `bytes` to `pass` in random pieces, as reads deliver them; returns what it sends on.
+template <typename Pass>
+std::string in_random_pieces(std::string_view bytes, std::mt19937& random, Pass pass) {
+    std::string pending;
+    std::string out;
+    for (std::size_t at = 0; at < bytes.size();) {
+        const std::size_t piece = 1 + random() % 40;
+        pending.append(bytes.substr(at, piece));
+        at += piece;
+        const pinned_info::forward forward = pass(std::string_view(pending));
+        out.append(forward.bytes);
+        pending.erase(0, forward.consumed);
+    }
+    EXPECT_TRUE(pending.empty()) << "bytes held at the end of a stream of whole messages";
+    return out;
+}
+
+}  // namespace
+
+TEST(PinnedInfo, RandomPipelinesGetEachReplyInPlaceWithTheSectionExactlyWhereItBelongs) {
+    std::mt19937 random(11);
+    for (int round = 0; round < 300; ++round) {
+        std::string requests;
+        std::string expected;  // what the client must get, built from the same model
+        std::string expected_to_redis;
+        model_redis reference;
+        bool in_multi = false;
+        std::vector<std::string> queued;  // expected elements of the open transaction's EXEC
+        const int count = 1 + static_cast<int>(random() % 30);
+        for (int i = 0; i < count; ++i) {
+            std::vector<std::string> args;
+            switch (random() % 8) {
+                case 0: args = {"SET", "k" + std::to_string(random() % 3), random() % 2 ? "# Server\r\nlike INFO" : "v"}; break;
+                case 1: args = {"GET", "k" + std::to_string(random() % 3)}; break;
+                case 2: args = {"INFO"}; break;
+                case 3: args = {"INFO", "server"}; break;
+                case 4: args = {"INFO", "sidecar"}; break;
+                case 5: args = {"INFO", "all", "sidecar"}; break;
+                case 6: args = {in_multi ? "EXEC" : "MULTI"}; break;
+                default: args = {"PING"}; break;
+            }
+            requests += multibulk(args);
+            // The client's view: INFO sidecar is the section; INFO with all sections gets it
+            // appended outside MULTI; inside MULTI everything is queued and EXEC's array holds
+            // what Redis answers to what reached it (ECHO of the section for INFO sidecar).
+            std::vector<std::string> reaching = args;
+            if (args.size() == 2 && args[0] == "INFO" && args[1] == "sidecar") reaching = {"ECHO", section};
+            expected_to_redis += multibulk(reaching);
+            std::string answer = reference.answer(multibulk(reaching));
+            const bool all_sections = args[0] == "INFO" && (args.size() == 1 || args.size() == 3);
+            if (!in_multi && all_sections) answer = info_with_section;
+            expected += answer;
+            if (args[0] == "MULTI") in_multi = true;
+            if (args[0] == "EXEC") in_multi = false;
+        }
+        pinned_info filter([] { return section; });
+        model_redis redis;
+        std::string replies;
+        const std::string to_redis = in_random_pieces(requests, random, [&](std::string_view data) {
+            const auto forward = filter.from_client(data);
+            replies += redis.answer(forward.bytes);
+            return forward;
+        });
+        const std::string to_client =
+            in_random_pieces(replies, random, [&](std::string_view data) { return filter.from_redis(data); });
+        ASSERT_TRUE(to_redis == expected_to_redis) << "round " << round;
+        ASSERT_TRUE(to_client == expected) << "round " << round;
+    }
 }
