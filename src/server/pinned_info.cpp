@@ -92,8 +92,10 @@ pinned_info::forward pinned_info::from_redis(std::string_view data) {
             break;
         }
         if (framed.status == protocol::frame_status::need_more) {
-            // The reply that gets the section waits until it is whole; any other goes on.
+            // The reply that gets the section waits until it is whole; any other goes on. One
+            // far longer than INFO's cannot be it: the count is off, so nothing more is touched.
             holding = !append_to_.empty() && append_to_.front() == replies_;
+            if (holding && data.size() - reply_start > max_info_reply) framing_ = holding = false;
             break;
         }
         const std::string_view reply = data.substr(reply_start, framed.length);

@@ -27,6 +27,9 @@ namespace redis_sidecar::server {
 
 class pinned_info {
 public:
+    /// The longest reply held as INFO's (Redis's INFO everything is tens of KB).
+    static constexpr std::size_t max_info_reply = 1 << 20;
+
     /// `sidecar_section` renders the `# Sidecar` section when a request needs it.
     explicit pinned_info(std::function<std::string()> sidecar_section) : sidecar_section_(std::move(sidecar_section)) {}
 

@@ -122,6 +122,19 @@ TEST(PinnedInfo, ALargeReplyStreamsOnBeforeItIsWhole) {
     EXPECT_TRUE(second.bytes == std::string(50000, 'x') + "\r\n" + info_with_section);
 }
 
+TEST(PinnedInfo, AReplyFarLongerThanInfosIsNotHeld) {
+    // Were the count off, a large value could sit where INFO's reply was expected.
+    pinned_info filter([] { return section; });
+    filter.from_client(multibulk({"INFO"}) + multibulk({"INFO"}));
+    const std::string large = "$4000000\r\n" + std::string(pinned_info::max_info_reply + 10, 'x');
+    const auto forward = filter.from_redis(large);
+    EXPECT_EQ(forward.consumed, large.size());
+    const std::string rest = std::string(4000000 - pinned_info::max_info_reply - 10, 'x') + "\r\n" + redis_info;
+    const auto second = filter.from_redis(rest);
+    EXPECT_EQ(second.consumed, rest.size());
+    EXPECT_TRUE(second.bytes == rest) << "after a reply out of place nothing is changed";
+}
+
 TEST(PinnedInfo, TheReplyThatGetsTheSectionWaitsUntilItIsWhole) {
     pinned_info filter([] { return section; });
     filter.from_client(multibulk({"INFO"}));
