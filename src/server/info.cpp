@@ -3,6 +3,7 @@
 #include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
+#include "redis_sidecar/server/command_table.hpp"
 
 namespace redis_sidecar::server {
 
@@ -87,6 +88,23 @@ void append_sidecar_section(std::string_view redis_reply, std::string_view secti
     if (!combined.empty()) combined.append("\r\n");
     combined.append(section);
     protocol::write_bulk(out, combined);
+}
+
+sidecar_section_use sidecar_section_in_info(std::span<const std::string_view> sections) {
+    bool asked_sidecar = false;
+    bool asked_other = false;
+    bool includes_all = sections.empty();
+    for (const std::string_view section : sections) {
+        if (equals_lower(section, "sidecar")) {
+            asked_sidecar = true;
+            continue;
+        }
+        asked_other = true;
+        if (equals_lower(section, "default") || equals_lower(section, "all") || equals_lower(section, "everything"))
+            includes_all = true;
+    }
+    if (asked_sidecar && !asked_other) return sidecar_section_use::alone;
+    return (asked_sidecar || includes_all) ? sidecar_section_use::appended : sidecar_section_use::absent;
 }
 
 }  // namespace redis_sidecar::server

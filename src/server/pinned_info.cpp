@@ -1,9 +1,9 @@
 #include "redis_sidecar/server/pinned_info.hpp"
 
 #include <algorithm>
+#include <span>
 
 #include "redis_sidecar/protocol/reply_writer.hpp"
-#include "redis_sidecar/server/command_table.hpp"
 #include "redis_sidecar/server/info.hpp"
 
 namespace redis_sidecar::server {
@@ -24,28 +24,13 @@ std::string_view bytes_to_send(std::string_view data, std::size_t consumed, std:
 }
 }  // namespace
 
-// As answer_info decides for an unpinned client.
-pinned_info::info_kind pinned_info::classify(std::string_view request) {
+sidecar_section_use pinned_info::sidecar_section_in(std::string_view request) {
     const protocol::parse_result parsed = parser_.parse(request);
     if (parsed.status != protocol::parse_status::complete) {
         parser_.reset();
-        return info_kind::redis_alone;
+        return sidecar_section_use::absent;
     }
-    const auto& args = parser_.args();
-    bool asked_sidecar = false;
-    bool only_sidecar = args.size() >= 2;
-    bool includes_all = args.size() == 1;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        if (equals_lower(args[i], "sidecar")) {
-            asked_sidecar = true;
-            continue;
-        }
-        only_sidecar = false;
-        if (equals_lower(args[i], "default") || equals_lower(args[i], "all") || equals_lower(args[i], "everything"))
-            includes_all = true;
-    }
-    if (only_sidecar) return info_kind::sidecar_alone;
-    return (asked_sidecar || includes_all) ? info_kind::with_section : info_kind::redis_alone;
+    return sidecar_section_in_info(std::span(parser_.args()).subspan(1));
 }
 
 pinned_info::forward pinned_info::from_client(std::string_view data) {
@@ -59,17 +44,17 @@ pinned_info::forward pinned_info::from_client(std::string_view data) {
         out.requests += step.requests;
         if (!step.info) continue;
         const std::size_t start = scanned - scanner_.info_length();
-        switch (classify(data.substr(start, scanner_.info_length()))) {
-            case info_kind::sidecar_alone:
+        switch (sidecar_section_in(data.substr(start, scanner_.info_length()))) {
+            case sidecar_section_use::alone:
                 to_redis_.append(data.substr(copied, start - copied));
                 to_redis_.append("*2\r\n$4\r\nECHO\r\n");
                 protocol::write_bulk(to_redis_, sidecar_section_());
                 copied = scanned;
                 break;
-            case info_kind::with_section:
+            case sidecar_section_use::appended:
                 if (scanner_.replies_paired() && !scanner_.in_multi()) append_to_.push_back(scanner_.requests() - 1);
                 break;
-            case info_kind::redis_alone:
+            case sidecar_section_use::absent:
                 break;
         }
     }

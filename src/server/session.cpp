@@ -949,27 +949,19 @@ void session::answer_info(std::span<const std::string_view> args) {
         answer_local_info(args.subspan(1));
         return;
     }
-    bool asked_sidecar = false;
-    bool includes_all = args.size() == 1;
-    std::vector<std::string_view> forwarded{args[0]};
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        if (equals_lower(args[i], "sidecar")) {
-            asked_sidecar = true;
-            continue;
-        }
-        if (equals_lower(args[i], "default") || equals_lower(args[i], "all") || equals_lower(args[i], "everything"))
-            includes_all = true;
-        forwarded.push_back(args[i]);
-    }
-    if (forwarded.size() == 1 && asked_sidecar) {
+    const sidecar_section_use section = sidecar_section_in_info(args.subspan(1));
+    if (section == sidecar_section_use::alone) {
         std::string out;
         protocol::write_bulk(out, context_.sidecar_info());
         reply(out);
         return;
     }
-    const reply_action action =
-        (asked_sidecar || includes_all) ? reply_action::append_sidecar_info : reply_action::pass;
-    forward_args(forwarded, action);
+    // Redis is asked for the other sections; the Sidecar one is the sidecar's own.
+    std::vector<std::string_view> forwarded{args[0]};
+    for (const std::string_view a : args.subspan(1))
+        if (!equals_lower(a, "sidecar")) forwarded.push_back(a);
+    forward_args(forwarded, section == sidecar_section_use::appended ? reply_action::append_sidecar_info
+                                                                     : reply_action::pass);
 }
 
 void session::answer_local_info(std::span<const std::string_view> sections) {

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -99,6 +100,13 @@ std::string format_sidecar_section(const sidecar_figures& figures);
 /// Appends to `out` Redis's INFO reply `redis_reply` (one whole RESP reply) with `section` added
 /// as a last section. An error reply passes unchanged.
 void append_sidecar_section(std::string_view redis_reply, std::string_view section, std::string& out);
+
+/// What the `# Sidecar` section is in the reply to INFO with `sections` (its arguments after the
+/// name) while Redis serves, for pinned and unpinned clients alike: the whole reply (every
+/// section asked is `sidecar`), appended to Redis's (none asked, `default`, `all`, `everything`,
+/// or `sidecar` among others), or absent.
+enum class sidecar_section_use : std::uint8_t { absent, alone, appended };
+sidecar_section_use sidecar_section_in_info(std::span<const std::string_view> sections);
 
 }  // namespace redis_sidecar::server
 

@@ -22,6 +22,7 @@
 #include "redis_sidecar/protocol/reply_framer.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
 #include "redis_sidecar/protocol/ring_queue.hpp"
+#include "redis_sidecar/server/info.hpp"
 
 namespace redis_sidecar::server {
 
@@ -49,8 +50,8 @@ public:
     forward from_redis(std::string_view data);
 
 private:
-    enum class info_kind : std::uint8_t { redis_alone, sidecar_alone, with_section };
-    info_kind classify(std::string_view request);
+    /// What the section is in the reply to `request`, a whole INFO request.
+    sidecar_section_use sidecar_section_in(std::string_view request);
     /// The reply to append the section to is next: counting replies until it comes.
     bool counting_replies() const { return !append_to_.empty() || scanner_.replies_paired(); }
 

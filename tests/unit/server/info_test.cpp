@@ -51,3 +51,15 @@ TEST(info, local_sections_follow_redis_arguments) {
     const std::string two = local_info({"keyspace", "server"});
     EXPECT_LT(two.find("# Server"), two.find("# Keyspace"));  // Redis's order, not the arguments'
 }
+
+TEST(info, which_requests_get_the_sidecar_section) {
+    using sections = std::vector<std::string_view>;
+    const auto use = [](const sections& s) { return sidecar_section_in_info(s); };
+    EXPECT_EQ(use({"sidecar"}), sidecar_section_use::alone);
+    EXPECT_EQ(use({"SIDECAR", "Sidecar"}), sidecar_section_use::alone);
+    EXPECT_EQ(use({}), sidecar_section_use::appended);
+    for (const std::string_view all : {"default", "ALL", "everything"}) EXPECT_EQ(use({all}), sidecar_section_use::appended);
+    EXPECT_EQ(use({"server", "sidecar"}), sidecar_section_use::appended);
+    EXPECT_EQ(use({"server"}), sidecar_section_use::absent);
+    EXPECT_EQ(use({"keyspace", "nosuchsection"}), sidecar_section_use::absent);
+}
