@@ -138,13 +138,6 @@ constexpr unsigned default_sections = server_section | clients_section | memory_
                                       sidecar_section_bit;
 constexpr unsigned all_sections = default_sections | commandstats_section;
 
-bool same_lower(std::string_view text, std::string_view lowercase) {
-    if (text.size() != lowercase.size()) return false;
-    for (std::size_t i = 0; i < text.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(text[i])) != lowercase[i]) return false;
-    return true;
-}
-
 // Which sections the arguments ask for, as Redis 7.0's genInfoSectionDict decides it.
 unsigned requested_sections(std::span<const std::string_view> arguments) {
     if (arguments.empty()) return default_sections;
@@ -166,7 +159,7 @@ unsigned requested_sections(std::span<const std::string_view> arguments) {
     unsigned wanted = 0;
     for (std::string_view argument : arguments)
         for (const auto& [name, bits] : names)
-            if (same_lower(argument, name)) wanted |= bits;
+            if (equals_lower(argument, name)) wanted |= bits;
     return wanted;
 }
 
