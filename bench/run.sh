@@ -18,6 +18,8 @@
 #   MAX_SECONDS=1500                  bench-peers.sh's soft bound on its phase (its own default, 285,
 #                                     would cut ROUNDS=5 short with four targets)
 #   SIDECAR_ARGS=""                   extra sidecar flags for every phase (e.g. "--threads 2")
+#   SIDECAR_SESSION=shared            forward phase: the sidecar shares the session (scheduling group)
+#                                     of Redis and twemproxy; own: bench-peers.sh starts it (setsid)
 #   IDLE_CONNS=10000 ACTIVE_CLIENTS=1000  scale phase sizes
 #   SCALE_TESTS="set get" SCALE_PIPES="16 1" SCALE_SIZE=64
 #   KEEP_IDLE=0                       1: keep the idle connections open during the active runs
@@ -37,6 +39,7 @@ PIPES=${PIPES:-"1 16"}; SIZES=${SIZES:-"64 1024"}; TESTS=${TESTS:-"set get incr"
 PIN=${PIN:-1}; SERVER_CPUS=${SERVER_CPUS:-0}; BENCH_CPUS=${BENCH_CPUS:-1}
 MAX_SECONDS=${MAX_SECONDS:-1500}
 SIDECAR_ARGS=${SIDECAR_ARGS:-}
+SIDECAR_SESSION=${SIDECAR_SESSION:-shared}
 IDLE_CONNS=${IDLE_CONNS:-10000}; ACTIVE_CLIENTS=${ACTIVE_CLIENTS:-1000}
 SCALE_TESTS=${SCALE_TESTS:-"set get"}; SCALE_PIPES=${SCALE_PIPES:-"16 1"}; SCALE_SIZE=${SCALE_SIZE:-64}
 KEEP_IDLE=${KEEP_IDLE:-0}; STRICT=${STRICT:-0}
@@ -45,7 +48,7 @@ RESULTS=${RESULTS:-$HERE/results/latest.md}
 PY=/usr/bin/python3
 export ROUNDS SECS CLIENTS PIPES SIZES TESTS PIN SERVER_CPUS BENCH_CPUS MAX_SECONDS
 
-case "${1:-}" in -h|--help) sed -n '2,28p' "$0"; exit 0;; esac
+case "${1:-}" in -h|--help) sed -n '2,30p' "$0"; exit 0;; esac
 for b in redis-server redis-cli redis-benchmark nutcracker ss taskset cmake "$PY"; do
   command -v "$b" >/dev/null || { echo "missing $b (apt-get install -y redis-server redis-tools nutcracker iproute2 util-linux cmake python3)" >&2; exit 2; }
 done
@@ -233,19 +236,40 @@ SECTIONS="$WORK/sections.md"; : > "$SECTIONS"
 section() { { echo; echo "## $1"; echo; echo '```'; cat; echo '```'; } >> "$SECTIONS"; }
 
 # ================================================================ phase 1: forwarding (bench-peers.sh)
+# bench-peers.sh starts Redis and both twemproxies as children of its own, so they share this
+# script's session and with it one scheduling group (kernel.sched_autogroup_enabled); a target it
+# starts from a START_ command runs under setsid, in a group of its own. The sidecar is started here
+# instead, as twemproxy is there, unless SIDECAR_SESSION=own. Its own group costs the sidecar about
+# 30 % more CPU per request at -P 16 and twemproxy nothing (bench/README.md, "Scheduling groups").
 phase_forward() {
-  log "forward: bench-peers.sh (ROUNDS=$ROUNDS SECS=$SECS), sidecar as target 'sidecar'"
-  mkdir -p "$WORK/data-forward"
-  local start="\$VG $BIN --listen 127.0.0.1:\$LISTEN_PORT --upstream \$REDIS_HOST:\$REDIS_PORT"
-  start+=" --data-dir $WORK/data-forward --log-level warn $SIDECAR_ARGS"
-  local rc=0
-  START_sidecar="$start" OUTDIR="$WORK/peers" "$PEERS" sidecar=127.0.0.1:auto > "$WORK/forward.txt" &
+  log "forward: bench-peers.sh (ROUNDS=$ROUNDS SECS=$SECS), sidecar as target 'sidecar' (SIDECAR_SESSION=$SIDECAR_SESSION)"
+  local rc=0 target redis_port sc_port="" counts=""
+  if [[ "$SIDECAR_SESSION" == own ]]; then
+    mkdir -p "$WORK/data-forward"
+    local start="\$VG $BIN --listen 127.0.0.1:\$LISTEN_PORT --upstream \$REDIS_HOST:\$REDIS_PORT"
+    start+=" --data-dir $WORK/data-forward --log-level warn $SIDECAR_ARGS"
+    export START_sidecar="$start"
+    target=sidecar=127.0.0.1:auto
+  else
+    # Up before the Redis bench-peers.sh starts on redis_port: it answers locally until its next
+    # probe finds Redis (within a second), during the calibration round, which is not counted.
+    free_port redis_port; free_port sc_port
+    start_sidecar "$sc_port" "$redis_port"
+    export REDIS_PORT=$redis_port
+    target=sidecar=127.0.0.1:$sc_port
+  fi
+  OUTDIR="$WORK/peers" "$PEERS" "$target" > "$WORK/forward.txt" &
   KILL_PIDS+=("$!")
   STOP_SECS[$!]=120   # it finishes its current redis-benchmark run, then stops what it started
   wait "$!" || rc=$?
   KILL_PIDS=("${KILL_PIDS[@]:0:${#KILL_PIDS[@]}-1}")
+  unset START_sidecar REDIS_PORT
   ((rc == 0)) || { cat "$WORK/forward.txt" >&2; die "bench-peers.sh failed (rc=$rc; see $WORK/peers)"; }
   grep -q FAILED "$WORK/forward.txt" && FAILED_RUNS=$((FAILED_RUNS + 1))
+  if [[ -n "$sc_port" ]]; then
+    counts="requests_forwarded=$(info_field "$sc_port" requests_forwarded), requests_local=$(info_field "$sc_port" requests_local)"
+    stop_all
+  fi
   # targets, from bench-peers' table (cols: test size P target rps ratio min..max p50 p99 redisus proxyus oth%)
   local check
   check=$(awk -v pipes="$PIPES" '
@@ -273,6 +297,12 @@ phase_forward() {
   MISSED=$((MISSED + $(awk '/^MISSED/{print $2}' "$WORK/forward.miss")))
   { cat "$WORK/forward.txt"
     echo
+    if [[ -n "$sc_port" ]]; then
+      echo "-- the sidecar ran in this script's session, as Redis and twemproxy in bench-peers.sh's (SIDECAR_SESSION=shared);"
+      echo "   it answered locally only until it found bench-peers.sh's Redis (calibration round): $counts"
+    else
+      echo "-- the sidecar ran from START_sidecar, in a session (scheduling group) of its own (SIDECAR_SESSION=own)"
+    fi
     echo "-- targets: sc/dir >= need (P1 0.95, P16 64 B 0.70, P16 1 KB 0.50); dp99ms = sidecar p99 - direct p99 <= 0.2 at P1;"
     echo "   sc_us (sidecar CPU-us/req) <= twt_us/2 (half of twemproxy tuned's); r_us_sc (Redis CPU-us/req behind the"
     echo "   sidecar) <= the lower of r_us_tw / r_us_twt (behind twemproxy default / tuned)"
