@@ -19,7 +19,8 @@
 #                                     would cut ROUNDS=5 short with four targets)
 #   SIDECAR_ARGS=""                   extra sidecar flags for every phase (e.g. "--threads 2")
 #   SIDECAR_SESSION=shared            forward phase: the sidecar shares the session (scheduling group)
-#                                     of Redis and twemproxy; own: bench-peers.sh starts it (setsid)
+#                                     of Redis and twemproxy; own: bench-peers.sh starts it (setsid;
+#                                     always so with MODE=instr|both, which wraps it in valgrind)
 #   IDLE_CONNS=10000 ACTIVE_CLIENTS=1000  scale phase sizes
 #   SCALE_TESTS="set get" SCALE_PIPES="16 1" SCALE_SIZE=64
 #   KEEP_IDLE=0                       1: keep the idle connections open during the active runs
@@ -40,6 +41,8 @@ PIN=${PIN:-1}; SERVER_CPUS=${SERVER_CPUS:-0}; BENCH_CPUS=${BENCH_CPUS:-1}
 MAX_SECONDS=${MAX_SECONDS:-1500}
 SIDECAR_ARGS=${SIDECAR_ARGS:-}
 SIDECAR_SESSION=${SIDECAR_SESSION:-shared}
+# bench-peers.sh's MODE=instr wraps a target in valgrind through its START_ command ($VG).
+[[ "${MODE:-bench}" == bench ]] || SIDECAR_SESSION=own
 IDLE_CONNS=${IDLE_CONNS:-10000}; ACTIVE_CLIENTS=${ACTIVE_CLIENTS:-1000}
 SCALE_TESTS=${SCALE_TESTS:-"set get"}; SCALE_PIPES=${SCALE_PIPES:-"16 1"}; SCALE_SIZE=${SCALE_SIZE:-64}
 KEEP_IDLE=${KEEP_IDLE:-0}; STRICT=${STRICT:-0}
@@ -48,7 +51,7 @@ RESULTS=${RESULTS:-$HERE/results/latest.md}
 PY=/usr/bin/python3
 export ROUNDS SECS CLIENTS PIPES SIZES TESTS PIN SERVER_CPUS BENCH_CPUS MAX_SECONDS
 
-case "${1:-}" in -h|--help) sed -n '2,30p' "$0"; exit 0;; esac
+case "${1:-}" in -h|--help) sed -n '2,31p' "$0"; exit 0;; esac
 for b in redis-server redis-cli redis-benchmark nutcracker ss taskset cmake "$PY"; do
   command -v "$b" >/dev/null || { echo "missing $b (apt-get install -y redis-server redis-tools nutcracker iproute2 util-linux cmake python3)" >&2; exit 2; }
 done
