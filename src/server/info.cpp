@@ -74,20 +74,32 @@ std::string format_sidecar_section(const sidecar_figures& f) {
     return out;
 }
 
-void append_sidecar_section(std::string_view redis_reply, std::string_view section, std::string& out) {
+std::optional<std::string_view> info_reply_text(std::string_view redis_reply) {
     const auto header_end = redis_reply.find("\r\n");
     std::int64_t length = 0;
     if (redis_reply.empty() || redis_reply[0] != '$' || header_end == std::string_view::npos ||
-        !protocol::parse_int64(redis_reply.substr(1, header_end - 1), length) || length < 0) {
-        out.append(redis_reply);
-        return;
-    }
-    const std::string_view body = redis_reply.substr(header_end + 2, static_cast<std::size_t>(length));
-    std::string combined(body);
+        !protocol::parse_int64(redis_reply.substr(1, header_end - 1), length) || length < 0)
+        return std::nullopt;
+    return redis_reply.substr(header_end + 2, static_cast<std::size_t>(length));
+}
+
+void append_with_sidecar_section(std::string_view redis_text, std::string_view section, std::string& out) {
     // INFO separates sections with an empty line.
-    if (!combined.empty()) combined.append("\r\n");
-    combined.append(section);
-    protocol::write_bulk(out, combined);
+    const std::string_view separator = redis_text.empty() ? "" : "\r\n";
+    out.push_back('$');
+    out.append(std::to_string(redis_text.size() + separator.size() + section.size()));
+    out.append("\r\n");
+    out.append(redis_text);
+    out.append(separator);
+    out.append(section);
+    out.append("\r\n");
+}
+
+void append_sidecar_section(std::string_view redis_reply, std::string_view section, std::string& out) {
+    if (const auto text = info_reply_text(redis_reply))
+        append_with_sidecar_section(*text, section, out);
+    else
+        out.append(redis_reply);
 }
 
 sidecar_section_use sidecar_section_in_info(std::span<const std::string_view> sections) {

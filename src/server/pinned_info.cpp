@@ -9,12 +9,6 @@
 namespace redis_sidecar::server {
 
 namespace {
-// INFO's reply: a bulk string whose first line is a section's title.
-bool reads_as_info(std::string_view reply) {
-    const std::size_t header_end = reply.find("\r\n");
-    return !reply.empty() && reply[0] == '$' && header_end != std::string_view::npos &&
-           reply.substr(header_end + 2).starts_with("# ");
-}
 // The first `consumed` bytes of data as they go on: data's own, or, when something was rewritten,
 // `rewritten` (which holds data's bytes up to `copied`, changed) completed with the rest of them.
 std::string_view bytes_to_send(std::string_view data, std::size_t consumed, std::size_t copied, std::string& rewritten) {
@@ -86,9 +80,11 @@ pinned_info::forward pinned_info::from_redis(std::string_view data) {
         const std::string_view reply = data.substr(reply_start, framed.length);
         if (!append_to_.empty() && append_to_.front() == replies_) {
             append_to_.pop_front();
-            if (reads_as_info(reply)) {
+            // INFO's reply is a bulk string whose first line is a section's title.
+            const auto text = info_reply_text(reply);
+            if (text && text->starts_with("# ")) {
                 to_client_.append(data.substr(copied, reply_start - copied));
-                append_sidecar_section(reply, sidecar_section_(), to_client_);
+                append_with_sidecar_section(*text, sidecar_section_(), to_client_);
                 copied = reply_start + framed.length;
             } else {
                 framing_ = false;  // not INFO's reply: the count is off, so nothing more is touched

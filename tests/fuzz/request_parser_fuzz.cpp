@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "protocol_drivers.hpp"
+#include "redis_sidecar/protocol/name_table.hpp"
 #include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
 
@@ -104,8 +105,9 @@ bool limit_error(const std::vector<event>& events) {
 using byte_range = std::pair<std::size_t, std::size_t>;  // start, length
 
 bool is_info(const std::string& name) {
-    return name.size() == 4 && (name[0] | 0x20) == 'i' && (name[1] | 0x20) == 'n' && (name[2] | 0x20) == 'f' &&
-           (name[3] | 0x20) == 'o';
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), redis_sidecar::protocol::ascii_lower);
+    return lower == "info";
 }
 
 // The scanner, fed `input` cut at `cuts` as the session feeds it (again after each INFO found),

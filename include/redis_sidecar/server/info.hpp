@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -96,6 +97,14 @@ struct sidecar_figures {
 
 /// "# Sidecar\r\nkey:value\r\n..." in INFO's format.
 std::string format_sidecar_section(const sidecar_figures& figures);
+
+/// The text of INFO's reply `redis_reply` (one whole RESP reply): the body of a bulk string;
+/// nothing for anything else (an error).
+std::optional<std::string_view> info_reply_text(std::string_view redis_reply);
+
+/// Appends to `out` the bulk string of INFO's text `redis_text` with `section` added as a last
+/// section.
+void append_with_sidecar_section(std::string_view redis_text, std::string_view section, std::string& out);
 
 /// Appends to `out` Redis's INFO reply `redis_reply` (one whole RESP reply) with `section` added
 /// as a last section. An error reply passes unchanged.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,16 @@ TEST(info, an_empty_info_gets_the_section_alone_and_errors_pass) {
     out.clear();
     append_sidecar_section("-ERR boom\r\n", "# Sidecar\r\n", out);
     EXPECT_EQ(out, "-ERR boom\r\n");
+}
+
+TEST(info, the_text_of_an_info_reply_is_a_bulk_strings_body) {
+    EXPECT_EQ(info_reply_text("$10\r\n# Server\r\n\r\n"), std::optional<std::string_view>("# Server\r\n"));
+    EXPECT_EQ(info_reply_text("$0\r\n\r\n"), std::optional<std::string_view>(""));
+    // Anything but a bulk string has no text: an error, a null bulk, a header that is no length.
+    EXPECT_FALSE(info_reply_text("-ERR boom\r\n"));
+    EXPECT_FALSE(info_reply_text("$-1\r\n"));
+    EXPECT_FALSE(info_reply_text("$x\r\n# Server\r\n"));
+    EXPECT_FALSE(info_reply_text(""));
 }
 
 namespace {
