@@ -242,8 +242,8 @@ section() { { echo; echo "## $1"; echo; echo '```'; cat; echo '```'; } >> "$SECT
 # bench-peers.sh starts Redis and both twemproxies as children of its own, so they share this
 # script's session and with it one scheduling group (kernel.sched_autogroup_enabled); a target it
 # starts from a START_ command runs under setsid, in a group of its own. The sidecar is started here
-# instead, as twemproxy is there, unless SIDECAR_SESSION=own. Its own group costs the sidecar about
-# 30 % more CPU per request at -P 16 and twemproxy nothing (bench/README.md, "Scheduling groups").
+# instead, as twemproxy is there, unless SIDECAR_SESSION=own. A group of its own cost the sidecar
+# 17 to 43 % more CPU per request at -P 16, twemproxy 0 to 8 % (bench/README.md, session 12).
 phase_forward() {
   log "forward: bench-peers.sh (ROUNDS=$ROUNDS SECS=$SECS), sidecar as target 'sidecar' (SIDECAR_SESSION=$SIDECAR_SESSION)"
   local rc=0 target redis_port sc_port="" counts=""
