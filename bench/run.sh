@@ -30,6 +30,9 @@
 # Exit status: 0 ok, 1 a step failed (build, a server did not start, a benchmark run failed),
 # 2 missing tool, 3 (STRICT=1 only) a target was missed. Raw data and logs stay in $WORK (printed).
 set -euo pipefail
+# The whole script is one block, so bash reads all of it before running any: editing the file while
+# a run goes on (15 minutes) cannot change what that run executes.
+{
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -52,10 +55,15 @@ PY=/usr/bin/python3
 export ROUNDS SECS CLIENTS PIPES SIZES TESTS PIN SERVER_CPUS BENCH_CPUS MAX_SECONDS
 
 case "${1:-}" in -h|--help) sed -n '2,31p' "$0"; exit 0;; esac
-for b in redis-server redis-cli redis-benchmark nutcracker ss taskset cmake "$PY"; do
+# What the phases asked for need: twemproxy and bench-peers.sh only the forward phase.
+TOOLS=(redis-server redis-cli redis-benchmark ss "$PY")
+[[ " $PHASES " == *" forward "* ]] && TOOLS+=(nutcracker)
+[[ "$PIN" == 1 ]] && TOOLS+=(taskset)
+[[ "$BUILD" == 1 ]] && TOOLS+=(cmake)
+for b in "${TOOLS[@]}"; do
   command -v "$b" >/dev/null || { echo "missing $b (apt-get install -y redis-server redis-tools nutcracker iproute2 util-linux cmake python3)" >&2; exit 2; }
 done
-[[ -x "$PEERS" ]] || { echo "missing $PEERS" >&2; exit 2; }
+[[ " $PHASES " != *" forward "* || -x "$PEERS" ]] || { echo "missing $PEERS" >&2; exit 2; }
 [[ -n "$(redis-benchmark --help 2>&1 | grep -e '--csv' || true)" ]] || { echo "redis-benchmark without --csv" >&2; exit 2; }
 
 WORK=$(mktemp -d /tmp/sidecar-bench.XXXXXX)
@@ -496,3 +504,4 @@ log "wrote $RESULTS (total $(( $(date +%s) - T0 ))s)"
 ((FAILED_RUNS == 0)) || die "$FAILED_RUNS benchmark run(s) failed"
 if [[ "$STRICT" == 1 ]] && ((MISSED > 0)); then echo "run.sh: $MISSED target(s) missed" >&2; exit 3; fi
 exit 0
+}

@@ -9,8 +9,8 @@
 #   ASAN_BUILD_DIR=build-asan JOBS=2                  # the defaults
 #
 # Left out here: the benchmark (throughput bounds), the soak (a minute of timing stress through ten
-# outages) and the packaging tests (no memory at stake); tests/run-all.sh runs them on the Release
-# build. Run the soak here too with CTEST_ARGS="-R integration_soak" and SANITIZED_EXCLUDE=none.
+# outages), the packaging tests and bench/run.sh's (no memory at stake); tests/run-all.sh runs them
+# on the Release build. Run the soak here too with CTEST_ARGS="-R integration_soak" and SANITIZED_EXCLUDE=none.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +38,7 @@ status=0
 # Two at a time, as tests/run-all.sh: the tests mostly wait on sockets (ctest's time for this
 # suite went from about 350 s to 116 s on the 2-core machine).
 ctest --test-dir "$build_dir" --output-on-failure -j"$jobs" \
-    -E "${SANITIZED_EXCLUDE:-^(integration_benchmark|integration_soak|packaging_.*|systemd_unit_verify)$}" \
+    -E "${SANITIZED_EXCLUDE:-^(integration_benchmark|integration_soak|packaging_.*|systemd_unit_verify|bench_script)$}" \
     ${CTEST_ARGS:-} || status=$?
 
 if compgen -G "${reports}/*" >/dev/null; then
