@@ -31,7 +31,7 @@
 # 2 missing tool, 3 (STRICT=1 only) a target was missed. Raw data and logs stay in $WORK (printed).
 set -euo pipefail
 # The whole script is one block, so bash reads all of it before running any: editing the file while
-# a run goes on (15 minutes) cannot change what that run executes.
+# a run goes on (11 minutes) cannot change what that run executes.
 {
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh's local phase, one short round, run from a copy of the script that is edited while
 # it runs: the run must still end with its table. bash reads a script as it executes it, so an
-# edit once cost a 15-minute run its results; run.sh is therefore one block that bash reads whole
+# edit once cost a full run its results; run.sh is therefore one block that bash reads whole
 # before running any of it. Skipped (77) when a tool the phase needs is missing.
 #
 #   bench_script.sh BUILD_DIR SOURCE_DIR
