@@ -55,7 +55,7 @@ PY=/usr/bin/python3
 export ROUNDS SECS CLIENTS PIPES SIZES TESTS PIN SERVER_CPUS BENCH_CPUS MAX_SECONDS
 
 case "${1:-}" in -h|--help) sed -n '2,31p' "$0"; exit 0;; esac
-# What the phases asked for need: twemproxy and bench-peers.sh only the forward phase.
+# Only the tools the chosen phases need: twemproxy and bench-peers.sh for the forward phase alone.
 TOOLS=(redis-server redis-cli redis-benchmark ss "$PY")
 [[ " $PHASES " == *" forward "* ]] && TOOLS+=(nutcracker)
 [[ "$PIN" == 1 ]] && TOOLS+=(taskset)
