@@ -7,6 +7,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/metrics/histogram.hpp"
@@ -116,14 +118,6 @@ void append_sidecar_section(std::string_view redis_reply, std::string_view secti
 /// or `sidecar` among others), or absent.
 enum class sidecar_section_use : std::uint8_t { absent, alone, appended };
 sidecar_section_use sidecar_section_in_info(std::span<const std::string_view> sections);
-
-}  // namespace redis_sidecar::server
-
-#include <span>
-#include <utility>
-#include <vector>
-
-namespace redis_sidecar::server {
 
 /// What the local INFO shows while Redis is down.
 struct local_figures {
