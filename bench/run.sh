@@ -7,7 +7,8 @@
 # Phases (PHASES="forward local scale", any subset, in that order):
 #   forward  /work/shared/tools/bench-peers.sh with the sidecar as extra target "sidecar":
 #            Redis direct vs twemproxy (default, tuned) vs sidecar, all in front of the same Redis
-#   local    Redis down: the sidecar answering from its local store vs a Redis direct
+#   local    Redis down: the sidecar answering from its local store vs a Redis direct, and
+#            floor-server (bench/floor): what any server that sleeps when idle gets here
 #   scale    Redis up: 10,000 idle connections (sidecar RSS), then 1,000 active clients vs 50
 #
 # Env knobs (defaults):
@@ -18,6 +19,9 @@
 #   MAX_SECONDS=1500                  bench-peers.sh's soft bound on its phase (its own default, 285,
 #                                     would cut ROUNDS=5 short with four targets)
 #   SIDECAR_ARGS=""                   extra sidecar flags for every phase (e.g. "--threads 2")
+#   SIDECAR_VARIANTS=""               forward phase: more sidecars in the same rounds, unchecked, as
+#                                     "name:flags;name:flags" (e.g. "delay25:--upstream-batch-delay 25")
+#   FLOOR=1                           0: leave floor-server out of the local phase
 #   SIDECAR_SESSION=shared            forward phase: the sidecar shares the session (scheduling group)
 #                                     of Redis and twemproxy; own: bench-peers.sh starts it (setsid;
 #                                     always so with MODE=instr|both, which wraps it in valgrind)
@@ -44,6 +48,8 @@ PIN=${PIN:-1}; SERVER_CPUS=${SERVER_CPUS:-0}; BENCH_CPUS=${BENCH_CPUS:-1}
 MAX_SECONDS=${MAX_SECONDS:-1500}
 SIDECAR_ARGS=${SIDECAR_ARGS:-}
 SIDECAR_SESSION=${SIDECAR_SESSION:-shared}
+SIDECAR_VARIANTS=${SIDECAR_VARIANTS:-}
+FLOOR=${FLOOR:-1}
 # bench-peers.sh's MODE=instr wraps a target in valgrind through its START_ command ($VG).
 [[ "${MODE:-bench}" == bench ]] || SIDECAR_SESSION=own
 IDLE_CONNS=${IDLE_CONNS:-10000}; ACTIVE_CLIENTS=${ACTIVE_CLIENTS:-1000}
@@ -54,7 +60,7 @@ RESULTS=${RESULTS:-$HERE/results/latest.md}
 PY=/usr/bin/python3
 export ROUNDS SECS CLIENTS PIPES SIZES TESTS PIN SERVER_CPUS BENCH_CPUS MAX_SECONDS
 
-case "${1:-}" in -h|--help) sed -n '2,31p' "$0"; exit 0;; esac
+case "${1:-}" in -h|--help) sed -n '2,35p' "$0"; exit 0;; esac
 # Only the tools the chosen phases need: twemproxy and bench-peers.sh for the forward phase alone.
 TOOLS=(redis-server redis-cli redis-benchmark ss "$PY")
 [[ " $PHASES " == *" forward "* ]] && TOOLS+=(nutcracker)
@@ -141,6 +147,13 @@ start_sidecar() {  # start_sidecar LISTEN UPSTREAM_PORT [extra flags...] -> SC_P
     --data-dir "$WORK/data-$lp" --log-level warn $SIDECAR_ARGS "$@" > "$WORK/sidecar-$lp.log" 2>&1 &
   SC_PID=$!; KILL_PIDS+=("$SC_PID")
   wait_port "$lp" 30 "$SC_PID" || die "sidecar did not start on $lp (see $WORK/sidecar-$lp.log)"
+}
+FLOOR_PID=""
+start_floor() {  # start_floor PORT -> FLOOR_PID
+  # shellcheck disable=SC2046
+  $(pin "$SERVER_CPUS") "$FLOOR_BIN" "$1" > "$WORK/floor-$1.log" 2>&1 &
+  FLOOR_PID=$!; KILL_PIDS+=("$FLOOR_PID")
+  wait_port "$1" 30 "$FLOOR_PID" || die "floor-server did not start on $1 (see $WORK/floor-$1.log)"
 }
 info_field() {  # info_field PORT FIELD -> value from INFO sidecar
   redis-cli -h 127.0.0.1 -p "$1" INFO sidecar 2>/dev/null | tr -d '\r' | awk -F: -v f="$2" '$1 == f {print $2}'
@@ -231,11 +244,13 @@ if [[ "$BUILD" == 1 ]]; then
   log "building Release into $BUILD_DIR"
   cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release > "$WORK/cmake-configure.log" 2>&1 \
     || { tail -30 "$WORK/cmake-configure.log" >&2; die "cmake configure failed"; }
-  cmake --build "$BUILD_DIR" -j2 --target redis-sidecar > "$WORK/cmake-build.log" 2>&1 \
+  cmake --build "$BUILD_DIR" -j2 --target redis-sidecar floor-server > "$WORK/cmake-build.log" 2>&1 \
     || { tail -40 "$WORK/cmake-build.log" >&2; die "build failed"; }
 fi
 BIN="$BUILD_DIR/redis-sidecar"
 [[ -x "$BIN" ]] || die "no $BIN (BUILD=0 needs an existing build)"
+FLOOR_BIN="$BUILD_DIR/bench/floor/floor-server"
+[[ "$FLOOR" != 1 || -x "$FLOOR_BIN" ]] || die "no $FLOOR_BIN (build it, or FLOOR=0)"
 
 # enough descriptors for IDLE_CONNS + ACTIVE_CLIENTS in one process (sidecar) and in the client
 NEED_FDS=$(( IDLE_CONNS + ACTIVE_CLIENTS + 1024 ))
@@ -254,22 +269,35 @@ section() { { echo; echo "## $1"; echo; echo '```'; cat; echo '```'; } >> "$SECT
 # 17 to 43 % more CPU per request at -P 16, twemproxy 0 to 8 % (bench/README.md, session 12).
 phase_forward() {
   log "forward: bench-peers.sh (ROUNDS=$ROUNDS SECS=$SECS), sidecar as target 'sidecar' (SIDECAR_SESSION=$SIDECAR_SESSION)"
-  local rc=0 target redis_port sc_port="" counts=""
+  local rc=0 redis_port sc_port="" counts="" variant name flags port
+  local -a targets=() variants=()
   if [[ "$SIDECAR_SESSION" == own ]]; then
+    [[ -z "$SIDECAR_VARIANTS" ]] || die "SIDECAR_VARIANTS needs SIDECAR_SESSION=shared"
     mkdir -p "$WORK/data-forward"
     local start="\$VG $BIN --listen 127.0.0.1:\$LISTEN_PORT --upstream \$REDIS_HOST:\$REDIS_PORT"
     start+=" --data-dir $WORK/data-forward --log-level warn $SIDECAR_ARGS"
     export START_sidecar="$start"
-    target=sidecar=127.0.0.1:auto
+    targets=(sidecar=127.0.0.1:auto)
   else
     # Up before the Redis bench-peers.sh starts on redis_port: it answers locally until its next
     # probe finds Redis (within a second), during the calibration round, which is not counted.
     free_port redis_port; free_port sc_port
     start_sidecar "$sc_port" "$redis_port"
     export REDIS_PORT=$redis_port
-    target=sidecar=127.0.0.1:$sc_port
+    targets=(sidecar=127.0.0.1:$sc_port)
+    # The same binary with other flags, measured in the same rounds (e.g. a batch delay's trade-off).
+    IFS=';' read -r -a variants <<< "$SIDECAR_VARIANTS"
+    for variant in "${variants[@]}"; do
+      [[ -n "$variant" ]] || continue
+      name=${variant%%:*}; flags=${variant#*:}
+      [[ "$name" =~ ^[a-z][a-z0-9_]*$ && "$variant" == *:* ]] || die "SIDECAR_VARIANTS: '$variant' is not name:flags"
+      free_port port
+      # shellcheck disable=SC2086
+      start_sidecar "$port" "$redis_port" $flags
+      targets+=("$name=127.0.0.1:$port")
+    done
   fi
-  OUTDIR="$WORK/peers" "$PEERS" "$target" > "$WORK/forward.txt" &
+  OUTDIR="$WORK/peers" "$PEERS" "${targets[@]}" > "$WORK/forward.txt" &
   KILL_PIDS+=("$!")
   STOP_SECS[$!]=120   # it finishes its current redis-benchmark run, then stops what it started
   wait "$!" || rc=$?
@@ -311,6 +339,7 @@ phase_forward() {
     if [[ -n "$sc_port" ]]; then
       echo "-- the sidecar ran in this script's session, as Redis and twemproxy in bench-peers.sh's (SIDECAR_SESSION=shared);"
       echo "   it answered locally only until it found bench-peers.sh's Redis (calibration round): $counts"
+      [[ -z "$SIDECAR_VARIANTS" ]] || echo "-- also measured, in the same rounds and not checked against the targets: $SIDECAR_VARIANTS"
     else
       echo "-- the sidecar ran from START_sidecar, in a session (scheduling group) of its own (SIDECAR_SESSION=own)"
     fi
@@ -322,22 +351,25 @@ phase_forward() {
 
 # ================================================================ phase 2: local mode (Redis down)
 phase_local() {
-  local rport sport dead
+  local rport sport dead fport=""
   free_port rport; free_port sport; free_port dead
   start_redis "$rport"
   start_sidecar "$sport" "$dead"
+  local scpid=$SC_PID
+  if [[ "$FLOOR" == 1 ]]; then free_port fport; start_floor "$fport"; fi
   port_busy "$dead" && die "upstream port $dead is no longer free"
   wait_mode "$sport" down 10 || die "sidecar on $sport is not in mode:down (upstream 127.0.0.1:$dead)"
   [[ "$(redis-cli -p "$sport" set bench:probe v)" == OK && "$(redis-cli -p "$sport" get bench:probe)" == v ]] \
     || die "sidecar in mode:down does not serve SET/GET"
   redis-cli -p "$sport" del bench:probe > /dev/null
-  log "local: direct=:$rport sidecar=:$sport (upstream :$dead, mode:down)"
+  log "local: direct=:$rport sidecar=:$sport (upstream :$dead, mode:down)${fport:+ floor=:$fport}"
   CFG=(); local d P t first=${SIZES%% *}
   for d in $SIZES; do for P in $PIPES; do for t in $TESTS; do
     [[ "$t" == incr && "$d" != "$first" ]] && continue
     CFG+=("$t $d $P $CLIENTS")
   done; done; done
-  TG_NAME=(direct sidecar); TG_PORT=("$rport" "$sport"); TG_PID=("$REDIS_PID" "$SC_PID")
+  TG_NAME=(direct sidecar); TG_PORT=("$rport" "$sport"); TG_PID=("$REDIS_PID" "$scpid")
+  if [[ -n "$fport" ]]; then TG_NAME+=(floor); TG_PORT+=("$fport"); TG_PID+=("$FLOOR_PID"); fi
   run_rounds local
   local mode_after served
   mode_after=$(info_field "$sport" mode); served=$(info_field "$sport" requests_local)
@@ -347,8 +379,9 @@ phase_local() {
   table=$(awk -F'\t' -v cfgs="$(printf '%s|' "${CFG[@]}")" "$AWK_MED"'
     $1 == "local" && $2 > 0 { collect($4 " " $5 " " $6 " " $7 SUBSEP $3) }
     END {
-      printf "%-5s %5s %3s  %9s %6s %6s %6s  %9s %6s %6s %6s  %6s %7s %6s %5s  %s\n", "test", "size", "P",
-        "dir_rps", "p50", "p99", "cpu_us", "sc_rps", "p50", "p99", "cpu_us", "ratio", "dp99ms", "cpu_x", "oth%", "verdict"
+      printf "%-5s %5s %3s  %9s %6s %6s %6s  %9s %6s %6s %6s  %6s %7s %6s  %6s %6s  %5s  %s\n", "test", "size", "P",
+        "dir_rps", "p50", "p99", "cpu_us", "sc_rps", "p50", "p99", "cpu_us", "ratio", "dp99ms", "cpu_x", "fl_x", "fl_us",
+        "oth%", "verdict"
       n = split(cfgs, C, "|")
       for (i = 1; i <= n; i++) { if (C[i] == "") continue; split(C[i], f, " ")
         a = C[i] SUBSEP "direct"; b = C[i] SUBSEP "sidecar"
@@ -357,15 +390,20 @@ phase_local() {
         if (rb / ra < 1.0) v = v " rps"
         if (f[3] == 1 && dp > 0.2) v = v " p99"
         if (v != "") miss++
-        printf "%-5s %5s %3s  %9.0f %6.3f %6.3f %6.3f  %9.0f %6.3f %6.3f %6.3f  %6.3f %7.3f %6.2f %5.0f  %s\n", f[1], f[2], f[3],
+        fl = C[i] SUBSEP "floor"; fx = "-"; fu = "-"   # the yardstick: not checked
+        if (fl in rps) { fx = sprintf("%.3f", med(rps[fl]) / ra); fu = sprintf("%.3f", med(cpu[fl])) }
+        printf "%-5s %5s %3s  %9.0f %6.3f %6.3f %6.3f  %9.0f %6.3f %6.3f %6.3f  %6.3f %7.3f %6.2f  %6s %6s  %5.0f  %s\n", f[1], f[2], f[3],
           ra, med(p50[a]), med(p99[a]), med(cpu[a]), rb, med(p50[b]), med(p99[b]), med(cpu[b]),
-          rb / ra, dp, (med(cpu[a]) > 0 ? med(cpu[b]) / med(cpu[a]) : 0), (med(oth[a]) + med(oth[b])) / 2, (v == "" ? "ok" : "MISS:" v) }
+          rb / ra, dp, (med(cpu[a]) > 0 ? med(cpu[b]) / med(cpu[a]) : 0), fx, fu, (med(oth[a]) + med(oth[b])) / 2,
+          (v == "" ? "ok" : "MISS:" v) }
       print "MISSED " miss + 0 > "/dev/stderr" }' "$RAW" 2> "$WORK/local.miss")
   MISSED=$((MISSED + $(awk '/^MISSED/{print $2}' "$WORK/local.miss")))
   { echo "redis-benchmark -c $CLIENTS, medians of $ROUNDS rounds (~${SECS}s/run, order alternated per round), fixed key."
     echo "direct = redis-server; sc = sidecar whose upstream port has no listener (INFO: mode:down, requests_local=$served)."
     echo "cpu_us = CPU-us per request of that server process (schedstat, all threads); cpu_x = sidecar/direct;"
-    echo "oth% = CPU used outside the benchmark (% of a core; noise indicator). Targets: ratio >= 1.0; dp99ms <= 0.2 at P1."
+    echo "fl_x, fl_us = floor-server's rps / direct's and its CPU-us per request, in the same rounds (bench/floor: the least a"
+    echo "server that sleeps when idle does per request; a yardstick, not checked). oth% = CPU used outside the benchmark"
+    echo "(% of a core; noise indicator). Targets: ratio >= 1.0; dp99ms <= 0.2 at P1."
     echo "$table"; } | section "2. Local mode (Redis down): sidecar-local vs Redis direct"
 }
 

@@ -19,6 +19,7 @@ for tool in redis-server redis-cli redis-benchmark ss python3; do
     command -v "$tool" >/dev/null || { echo "SKIP: no $tool"; exit 77; }
 done
 [[ -x "$build_dir/redis-sidecar" ]] || fail "no $build_dir/redis-sidecar"
+[[ -x "$build_dir/bench/floor/floor-server" ]] || fail "no $build_dir/bench/floor/floor-server"
 
 mkdir -p "$tmp/bench"
 cp "$source_dir/bench/run.sh" "$tmp/bench/run.sh"
@@ -47,5 +48,8 @@ work="$(grep -o '/tmp/sidecar-bench\.[A-Za-z0-9]*' "$tmp/log" | head -1 || true)
 [[ "$status" == 0 ]] || fail "run.sh exited $status after its file was edited:\n$(tail -20 "$tmp/log")"
 grep -q '^## 2. Local mode' "$tmp/results.md" || fail "no local-mode table in:\n$(cat "$tmp/results.md")"
 grep -Eq '^get +64 +16 +[0-9]+ .*(ok|MISS)' "$tmp/results.md" || fail "no measured row in:\n$(cat "$tmp/results.md")"
+# floor-server ran in the same rounds: its ratio to Redis direct (fl_x) is a number.
+awk '$1 == "get" && $2 == 64 && $15 ~ /^[0-9]+\.[0-9]+$/ { found = 1 } END { exit !found }' "$tmp/results.md" \
+    || fail "no floor-server figures (fl_x) in:\n$(cat "$tmp/results.md")"
 echo "ok: run.sh finished its local phase after its file was edited"
 grep -E '^(test|get) ' "$tmp/results.md"

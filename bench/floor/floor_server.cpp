@@ -1,0 +1,271 @@
+// floor-server: the least a RESP key-value server can do per request on this machine, as a yardstick
+// for bench/run.sh (bench/README.md, "The floor"). One thread, one epoll loop, no logging, no
+// persistence, no expiry: it parses a request's boundaries, runs SET, GET or INCR on a hash map and
+// writes the replies of a loop's turn at its end, as Redis does. Whatever it costs per request is
+// the kernel's socket work plus next to nothing, so a server that does more cannot cost less, and
+// one that sleeps when idle cannot make the client pay less for waking it.
+//
+//   floor-server PORT        listens on 127.0.0.1:PORT until killed
+//
+// Not a product part and not a Redis: it trusts its client (redis-benchmark) beyond framing.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t max_input_bytes = 64 << 20;  // a client past this is dropped
+constexpr int max_arguments = 1024;
+
+struct connection {
+    int fd = -1;
+    std::string input;
+    std::size_t parsed = 0;  // input before this offset is answered
+    std::string output;
+    bool pending = false;    // listed for this turn's writes
+    bool want_write = false; // EPOLLOUT armed: the socket was full
+};
+
+// Looked up by string_view without building a std::string per request.
+struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+};
+std::unordered_map<std::string, std::string, key_hash, std::equal_to<>> store;
+
+bool is_command(std::string_view arg, std::string_view lower_name) {
+    if (arg.size() != lower_name.size()) return false;
+    for (std::size_t i = 0; i < arg.size(); ++i)
+        if ((arg[i] | 0x20) != lower_name[i]) return false;
+    return true;
+}
+
+std::optional<long long> parse_number(std::string_view text) {
+    long long value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+void append_bulk(std::string& out, std::string_view value) {
+    out += '$';
+    out += std::to_string(value.size());
+    out += "\r\n";
+    out.append(value);
+    out += "\r\n";
+}
+
+void run(const std::vector<std::string_view>& args, std::string& out) {
+    if (is_command(args[0], "get") && args.size() == 2) {
+        const auto it = store.find(args[1]);
+        if (it == store.end()) out += "$-1\r\n";
+        else append_bulk(out, it->second);
+    } else if (is_command(args[0], "set") && args.size() == 3) {
+        const auto it = store.find(args[1]);
+        if (it == store.end()) store.emplace(args[1], args[2]);
+        else it->second.assign(args[2]);
+        out += "+OK\r\n";
+    } else if (is_command(args[0], "incr") && args.size() == 2) {
+        auto it = store.find(args[1]);
+        if (it == store.end()) it = store.emplace(args[1], "0").first;
+        it->second = std::to_string(parse_number(it->second).value_or(0) + 1);
+        out += ':';
+        out += it->second;
+        out += "\r\n";
+    } else if (is_command(args[0], "ping")) {
+        out += "+PONG\r\n";
+    } else {
+        out += "-ERR floor-server runs only GET, SET, INCR and PING\r\n";
+    }
+}
+
+// A line ending in CRLF at `at`: its text without the CRLF, and where the next one starts.
+std::optional<std::string_view> read_line(std::string_view input, std::size_t& at) {
+    const std::size_t end = input.find("\r\n", at);
+    if (end == std::string_view::npos) return std::nullopt;
+    const std::string_view line = input.substr(at, end - at);
+    at = end + 2;
+    return line;
+}
+
+enum class parse_result { complete, need_more, bad };
+
+// One request (an array of bulk strings) from `at`; on success `at` is past it.
+parse_result parse_request(std::string_view input, std::size_t& at, std::vector<std::string_view>& args) {
+    std::size_t cursor = at;
+    const auto header = read_line(input, cursor);
+    if (!header) return input.size() - at > 64 ? parse_result::bad : parse_result::need_more;
+    if (header->empty() || (*header)[0] != '*') return parse_result::bad;
+    const auto count = parse_number(header->substr(1));
+    if (!count || *count < 1 || *count > max_arguments) return parse_result::bad;
+    args.clear();
+    for (long long i = 0; i < *count; ++i) {
+        const auto length_line = read_line(input, cursor);
+        if (!length_line) return parse_result::need_more;
+        if (length_line->empty() || (*length_line)[0] != '$') return parse_result::bad;
+        const auto length = parse_number(length_line->substr(1));
+        if (!length || *length < 0 || static_cast<std::size_t>(*length) > max_input_bytes) return parse_result::bad;
+        const auto size = static_cast<std::size_t>(*length);
+        if (input.size() < cursor + size + 2) return parse_result::need_more;
+        args.push_back(input.substr(cursor, size));
+        cursor += size + 2;
+    }
+    at = cursor;
+    return parse_result::complete;
+}
+
+class server {
+public:
+    explicit server(int port) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        const int yes = 1;
+        ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(static_cast<std::uint16_t>(port));
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+            ::listen(listener_, 4096) != 0) {
+            std::perror("floor-server: bind/listen");
+            std::exit(1);
+        }
+        epoll_ = ::epoll_create1(0);
+        watch(listener_, EPOLLIN, EPOLL_CTL_ADD);
+    }
+
+    [[noreturn]] void serve() {
+        std::vector<epoll_event> events(512);
+        for (;;) {
+            const int n = ::epoll_wait(epoll_, events.data(), static_cast<int>(events.size()), -1);
+            for (int i = 0; i < n; ++i) {
+                const int fd = events[i].data.fd;
+                if (fd == listener_) accept_all();
+                else handle(fd, events[i].events);
+            }
+            write_turn();
+        }
+    }
+
+private:
+    void watch(int fd, std::uint32_t events, int op) {
+        epoll_event event{};
+        event.events = events;
+        event.data.fd = fd;
+        ::epoll_ctl(epoll_, op, fd, &event);
+    }
+
+    void accept_all() {
+        for (;;) {
+            const int fd = ::accept4(listener_, nullptr, nullptr, SOCK_NONBLOCK);
+            if (fd < 0) return;
+            const int yes = 1;
+            ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
+            if (static_cast<std::size_t>(fd) >= connections_.size()) connections_.resize(fd + 1);
+            connections_[fd] = std::make_unique<connection>();
+            connections_[fd]->fd = fd;
+            watch(fd, EPOLLIN, EPOLL_CTL_ADD);
+        }
+    }
+
+    void close_connection(int fd) {
+        ::close(fd);  // also leaves the epoll set
+        connections_[fd].reset();
+    }
+
+    void handle(int fd, std::uint32_t events) {
+        connection* c = connections_[fd].get();
+        if (c == nullptr) return;
+        if ((events & EPOLLOUT) != 0 && !flush(*c)) return;
+        if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0) return;
+        char buffer[16384];
+        const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+        if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        if (got <= 0 || c->input.size() + static_cast<std::size_t>(got) > max_input_bytes) {
+            close_connection(fd);
+            return;
+        }
+        c->input.append(buffer, static_cast<std::size_t>(got));
+        answer(*c);
+    }
+
+    void answer(connection& c) {
+        const std::string_view input = c.input;
+        parse_result result;
+        while ((result = parse_request(input, c.parsed, args_)) == parse_result::complete) run(args_, c.output);
+        if (result == parse_result::bad) {
+            c.output += "-ERR Protocol error\r\n";
+            c.input.clear();
+            c.parsed = 0;
+        } else {
+            c.input.erase(0, c.parsed);
+            c.parsed = 0;
+        }
+        if (!c.output.empty() && !c.pending) {
+            c.pending = true;
+            pending_.push_back(c.fd);
+        }
+    }
+
+    // The replies of this turn, one send per connection, as Redis writes before it sleeps.
+    void write_turn() {
+        for (const int fd : pending_) {
+            connection* c = connections_[fd].get();
+            if (c == nullptr) continue;
+            c->pending = false;
+            flush(*c);
+        }
+        pending_.clear();
+    }
+
+    // False when the connection was closed.
+    bool flush(connection& c) {
+        while (!c.output.empty()) {
+            const ssize_t sent = ::send(c.fd, c.output.data(), c.output.size(), MSG_NOSIGNAL);
+            if (sent < 0 && errno == EAGAIN) break;
+            if (sent <= 0) {
+                close_connection(c.fd);
+                return false;
+            }
+            c.output.erase(0, static_cast<std::size_t>(sent));
+        }
+        const bool full = !c.output.empty();
+        if (full != c.want_write) {
+            c.want_write = full;
+            watch(c.fd, full ? EPOLLIN | EPOLLOUT : EPOLLIN, EPOLL_CTL_MOD);
+        }
+        return true;
+    }
+
+    int listener_ = -1;
+    int epoll_ = -1;
+    std::vector<std::unique_ptr<connection>> connections_;
+    std::vector<int> pending_;
+    std::vector<std::string_view> args_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const auto port = argc == 2 ? parse_number(argv[1]) : std::nullopt;
+    if (!port || *port < 1 || *port > 65535) {
+        std::fprintf(stderr, "usage: floor-server PORT   (listens on 127.0.0.1:PORT)\n");
+        return 2;
+    }
+    server(static_cast<int>(*port)).serve();
+}
