@@ -1,9 +1,9 @@
-// floor-server: the least a RESP key-value server can do per request on this machine, as a yardstick
-// for bench/run.sh (bench/README.md, "The floor"). One thread, one epoll loop, no logging, no
-// persistence, no expiry: it parses a request's boundaries, runs SET, GET or INCR on a hash map and
-// writes the replies of a loop's turn at its end, as Redis does. Whatever it costs per request is
-// the kernel's socket work plus next to nothing, so a server that does more cannot cost less, and
-// one that sleeps when idle cannot make the client pay less for waking it.
+// floor-server: the least a RESP key-value server can do per request on this machine, a yardstick
+// for bench/run.sh (bench/README.md, "Session 13: the floor"). One thread, one epoll loop, no
+// logging, no persistence, no expiry: it parses a request's boundaries, runs SET, GET or INCR on a
+// hash map and writes the replies of a loop's turn at its end, as Redis does. What it costs per
+// request is the kernel's socket work plus next to nothing, the floor under any server's cost here;
+// and what a client pays to wake it is what it pays to wake any server that sleeps when idle.
 //
 //   floor-server PORT        listens on 127.0.0.1:PORT until killed
 //
