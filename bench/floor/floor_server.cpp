@@ -1,9 +1,10 @@
 // floor-server: the least a RESP key-value server can do per request on this machine, a yardstick
 // for bench/run.sh (bench/README.md, "Session 13: the floor"). One thread, one epoll loop, no
-// logging, no persistence, no expiry: it parses a request's boundaries, runs SET, GET or INCR on a
-// hash map and writes the replies of a loop's turn at its end, as Redis does. What it costs per
-// request is the kernel's socket work plus next to nothing, the floor under any server's cost here;
-// and what a client pays to wake it is what it pays to wake any server that sleeps when idle.
+// logging, no persistence, no expiry: it parses a request with the sidecar's own parser (protocol/),
+// runs SET, GET or INCR on a hash map and writes the replies of a loop's turn at its end, as Redis
+// does. What it costs per request is the kernel's socket work plus next to nothing, the floor under
+// any server's cost here; and what a client pays to wake it is what it pays to wake any server that
+// sleeps when idle.
 //
 //   floor-server PORT        listens on 127.0.0.1:PORT until killed
 //
@@ -16,27 +17,31 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
-#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "redis_sidecar/protocol/name_table.hpp"
+#include "redis_sidecar/protocol/numbers.hpp"
+#include "redis_sidecar/protocol/request_parser.hpp"
+
 namespace {
 
+namespace protocol = redis_sidecar::protocol;
+
 constexpr std::size_t max_input_bytes = 64 << 20;  // a client past this is dropped
-constexpr int max_arguments = 1024;
 
 struct connection {
     int fd = -1;
-    std::string input;
-    std::size_t parsed = 0;  // input before this offset is answered
+    std::string input;  // from the start of the request not answered yet
+    protocol::request_parser parser;  // the sidecar's own: the same framing work per request
     std::string output;
     bool pending = false;    // listed for this turn's writes
     bool want_write = false; // EPOLLOUT armed: the socket was full
@@ -49,19 +54,9 @@ struct key_hash {
 };
 std::unordered_map<std::string, std::string, key_hash, std::equal_to<>> store;
 
-bool is_command(std::string_view arg, std::string_view lower_name) {
-    if (arg.size() != lower_name.size()) return false;
-    for (std::size_t i = 0; i < arg.size(); ++i)
-        if ((arg[i] | 0x20) != lower_name[i]) return false;
-    return true;
-}
-
-std::optional<long long> parse_number(std::string_view text) {
-    long long value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
+enum class command : std::uint8_t { get, set, incr, ping };
+constexpr protocol::name_table<command> commands = {
+    {"get", command::get}, {"set", command::set}, {"incr", command::incr}, {"ping", command::ping}};
 
 void append_bulk(std::string& out, std::string_view value) {
     out += '$';
@@ -72,62 +67,31 @@ void append_bulk(std::string& out, std::string_view value) {
 }
 
 void run(const std::vector<std::string_view>& args, std::string& out) {
-    if (is_command(args[0], "get") && args.size() == 2) {
+    std::array<char, 4> buffer;
+    const command* name = commands.find(protocol::lowercase_into(args[0], buffer));
+    if (name != nullptr && *name == command::get && args.size() == 2) {
         const auto it = store.find(args[1]);
         if (it == store.end()) out += "$-1\r\n";
         else append_bulk(out, it->second);
-    } else if (is_command(args[0], "set") && args.size() == 3) {
+    } else if (name != nullptr && *name == command::set && args.size() == 3) {
         const auto it = store.find(args[1]);
         if (it == store.end()) store.emplace(args[1], args[2]);
         else it->second.assign(args[2]);
         out += "+OK\r\n";
-    } else if (is_command(args[0], "incr") && args.size() == 2) {
+    } else if (name != nullptr && *name == command::incr && args.size() == 2) {
         auto it = store.find(args[1]);
         if (it == store.end()) it = store.emplace(args[1], "0").first;
-        it->second = std::to_string(parse_number(it->second).value_or(0) + 1);
+        std::int64_t value = 0;
+        protocol::parse_int64(it->second, value);
+        it->second = std::to_string(value + 1);
         out += ':';
         out += it->second;
         out += "\r\n";
-    } else if (is_command(args[0], "ping")) {
+    } else if (name != nullptr && *name == command::ping) {
         out += "+PONG\r\n";
     } else {
         out += "-ERR floor-server runs only GET, SET, INCR and PING\r\n";
     }
-}
-
-// A line ending in CRLF at `at`: its text without the CRLF, and where the next one starts.
-std::optional<std::string_view> read_line(std::string_view input, std::size_t& at) {
-    const std::size_t end = input.find("\r\n", at);
-    if (end == std::string_view::npos) return std::nullopt;
-    const std::string_view line = input.substr(at, end - at);
-    at = end + 2;
-    return line;
-}
-
-enum class parse_result { complete, need_more, bad };
-
-// One request (an array of bulk strings) from `at`; on success `at` is past it.
-parse_result parse_request(std::string_view input, std::size_t& at, std::vector<std::string_view>& args) {
-    std::size_t cursor = at;
-    const auto header = read_line(input, cursor);
-    if (!header) return input.size() - at > 64 ? parse_result::bad : parse_result::need_more;
-    if (header->empty() || (*header)[0] != '*') return parse_result::bad;
-    const auto count = parse_number(header->substr(1));
-    if (!count || *count < 1 || *count > max_arguments) return parse_result::bad;
-    args.clear();
-    for (long long i = 0; i < *count; ++i) {
-        const auto length_line = read_line(input, cursor);
-        if (!length_line) return parse_result::need_more;
-        if (length_line->empty() || (*length_line)[0] != '$') return parse_result::bad;
-        const auto length = parse_number(length_line->substr(1));
-        if (!length || *length < 0 || static_cast<std::size_t>(*length) > max_input_bytes) return parse_result::bad;
-        const auto size = static_cast<std::size_t>(*length);
-        if (input.size() < cursor + size + 2) return parse_result::need_more;
-        args.push_back(input.substr(cursor, size));
-        cursor += size + 2;
-    }
-    at = cursor;
-    return parse_result::complete;
 }
 
 class server {
@@ -205,17 +169,22 @@ private:
     }
 
     void answer(connection& c) {
-        const std::string_view input = c.input;
-        parse_result result;
-        while ((result = parse_request(input, c.parsed, args_)) == parse_result::complete) run(args_, c.output);
-        if (result == parse_result::bad) {
-            c.output += "-ERR Protocol error\r\n";
-            c.input.clear();
-            c.parsed = 0;
-        } else {
-            c.input.erase(0, c.parsed);
-            c.parsed = 0;
+        std::size_t answered = 0;
+        for (;;) {
+            const protocol::parse_result parsed = c.parser.parse(std::string_view(c.input).substr(answered));
+            if (parsed.status == protocol::parse_status::need_more) break;
+            if (parsed.status == protocol::parse_status::error) {
+                c.output += "-ERR ";
+                c.output += c.parser.error();
+                c.output += "\r\n";
+                c.parser.reset();
+                answered = c.input.size();
+                break;
+            }
+            answered += parsed.consumed;
+            if (parsed.status == protocol::parse_status::complete) run(c.parser.args(), c.output);
         }
+        c.input.erase(0, answered);
         if (!c.output.empty() && !c.pending) {
             c.pending = true;
             pending_.push_back(c.fd);
@@ -256,16 +225,15 @@ private:
     int epoll_ = -1;
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<int> pending_;
-    std::vector<std::string_view> args_;
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const auto port = argc == 2 ? parse_number(argv[1]) : std::nullopt;
-    if (!port || *port < 1 || *port > 65535) {
+    std::int64_t port = 0;
+    if (argc != 2 || !protocol::parse_int64(argv[1], port) || port < 1 || port > 65535) {
         std::fprintf(stderr, "usage: floor-server PORT   (listens on 127.0.0.1:PORT)\n");
         return 2;
     }
-    server(static_cast<int>(*port)).serve();
+    server(static_cast<int>(port)).serve();
 }
