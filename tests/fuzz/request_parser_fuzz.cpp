@@ -9,6 +9,7 @@
 // small chunks and must agree with the parser (check_pinned_scanner).
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -105,9 +106,8 @@ bool limit_error(const std::vector<event>& events) {
 using byte_range = std::pair<std::size_t, std::size_t>;  // start, length
 
 bool is_info(const std::string& name) {
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(), redis_sidecar::protocol::ascii_lower);
-    return lower == "info";
+    std::array<char, 4> buffer;
+    return redis_sidecar::protocol::lowercase_into(name, buffer) == "info";
 }
 
 // The scanner, fed `input` cut at `cuts` as the session feeds it (again after each INFO found),
