@@ -30,8 +30,8 @@ std::string_view lowercase_into(std::string_view name, std::array<char, N>& buff
     return {buffer.data(), name.size()};
 }
 
-/// A fixed table from lowercase names (not empty, at most 64 of them) to values.
-template <typename Value>
+/// A fixed table from lowercase names (not empty, at most a quarter of `SlotCount`) to values.
+template <typename Value, std::size_t SlotCount = 256>
 class name_table {
 public:
     /// One name and its value.
@@ -48,7 +48,7 @@ public:
         for (const entry& e : entries) insert(e);
     }
 
-    /// Adds `e`; its name must be new, lowercase and not empty, and the table hold at most 64.
+    /// Adds `e`; its name must be new, lowercase and not empty, and the table not full.
     constexpr void insert(const entry& e) {
         assert(!e.name.empty() && size_ < max_entries);
         ++size_;
@@ -69,7 +69,7 @@ public:
 
 private:
     // Four times the entries of the largest table: probes stay short and a free slot always ends them.
-    static constexpr std::size_t slot_count = 256;
+    static constexpr std::size_t slot_count = SlotCount;
     static constexpr std::size_t max_entries = slot_count / 4;
 
     static constexpr bool same_name(std::string_view a, std::string_view b) {
