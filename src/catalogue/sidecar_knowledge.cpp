@@ -181,6 +181,15 @@ command_info* find_or_add(std::vector<command_info>& commands, std::string_view 
     return &added;
 }
 
+// Scripts carry no `write` flag (Redis cannot know what they do) but say their keys may be written.
+void mark_key_writers(command_info& c) {
+    const bool writes = c.has(write) || std::any_of(c.keys.begin(), c.keys.end(), [](const key_spec& k) {
+                            return key_may_be_written(k.flags);
+                        });
+    if (writes) c.flags |= writes_keys;
+    for (command_info& sub : c.subcommands) mark_key_writers(sub);
+}
+
 }  // namespace
 
 void add_sidecar_knowledge(std::vector<command_info>& commands) {
@@ -189,9 +198,11 @@ void add_sidecar_knowledge(std::vector<command_info>& commands) {
         c->flags |= k.flags;
         c->role = k.role;
     }
-    // Commands of modules and newer Redis versions that block pin, as the known blocking ones do.
-    for (command_info& c : commands)
+    for (command_info& c : commands) {
+        // Commands of modules and newer Redis versions that block pin, as the known blocking ones do.
         if (c.has(blocking) && !c.has(pins_when_blocking) && c.role == connection_role::none) c.flags |= pins;
+        mark_key_writers(c);
+    }
     std::sort(commands.begin(), commands.end(), [](const command_info& a, const command_info& b) { return a.name < b.name; });
 }
 

@@ -111,31 +111,6 @@ local_result local_service::execute(std::span<const std::string_view> args, std:
     return {journal_->pending_records() > pending_before, refusals_before};
 }
 
-namespace {
-// The key a mirrored write is about: EVAL/EVALSHA name it after numkeys, the others first.
-std::string_view written_key(std::span<const std::string_view> args) {
-    if (equals_lower(args[0], "eval") || equals_lower(args[0], "evalsha"))
-        return args.size() > 3 && args[2] != "0" ? args[3] : std::string_view{};
-    return args.size() > 1 ? args[1] : std::string_view{};
-}
-
-// Every key a mirrored write names: DEL and UNLINK several, EVAL/EVALSHA those numkeys says,
-// the others their first argument.
-template <typename Visit>
-void for_each_written_key(std::span<const std::string_view> args, Visit visit) {
-    if (equals_lower(args[0], "eval") || equals_lower(args[0], "evalsha")) {
-        std::int64_t numkeys = 0;
-        if (args.size() < 3 || !protocol::parse_int64(args[2], numkeys) || numkeys < 0) return;
-        const std::size_t end = std::min(args.size(), 3 + static_cast<std::size_t>(numkeys));
-        for (std::size_t i = 3; i < end; ++i) visit(args[i]);
-    } else if (equals_lower(args[0], "del") || equals_lower(args[0], "unlink")) {
-        for (std::size_t i = 1; i < args.size(); ++i) visit(args[i]);
-    } else if (args.size() > 1) {
-        visit(args[1]);
-    }
-}
-}  // namespace
-
 readback_effect readback_effect_for(local::key_class c, bool owed_to_redis, bool in_redis, bool asked_again) {
     if (c == local::key_class::blacklist) return in_redis ? readback_effect::hold : readback_effect::keep;
     if (c != local::key_class::lock || owed_to_redis) return readback_effect::keep;
@@ -143,9 +118,13 @@ readback_effect readback_effect_for(local::key_class c, bool owed_to_redis, bool
     return asked_again ? readback_effect::keep : readback_effect::drop;
 }
 
-bool local_service::mirrors(std::span<const std::string_view> args) const {
-    const std::string_view key = written_key(args);
-    return !key.empty() && is_durable(classes_.classify(key));
+bool local_service::mirrors(const catalogue::command_info& command, std::span<const std::string_view> args) const {
+    bool durable_key_written = false;
+    catalogue::for_each_key(command, args, [&](catalogue::key_position key) {
+        if (!durable_key_written && catalogue::key_may_be_written(key.flags))
+            durable_key_written = is_durable(classes_.classify(args[key.index]));
+    });
+    return durable_key_written;
 }
 
 void local_service::mirror_entry(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
@@ -228,8 +207,21 @@ bool conditional_write_applied(std::span<const std::string_view> args, std::stri
 }
 }  // namespace
 
-void local_service::mirror(std::span<const std::string_view> args, std::string_view redis_reply) {
+void local_service::mirror(const catalogue::command_info& command, std::span<const std::string_view> args,
+                           std::string_view redis_reply) {
     if (!conditional_write_applied(args, redis_reply)) return;  // Redis changed nothing
+    const std::vector<std::string_view> written = catalogue::written_keys(command, args);
+    std::lock_guard lock(mutex_);
+    const bool only_durable_keys = std::all_of(written.begin(), written.end(),
+                                               [&](std::string_view key) { return is_durable(classes_.classify(key)); });
+    if (!command.has(catalogue::answered_locally) || !only_durable_keys) {
+        // The local store cannot run it (RENAME, COPY, SETRANGE...), or it also writes keys whose
+        // local copies must not exist while Redis is up (a cache entry would go stale): each
+        // durable key it wrote is read back from Redis instead.
+        for (std::string_view key : written)
+            if (readbacks_ && is_durable(classes_.classify(key))) readbacks_->request(key);
+        return;
+    }
     // Redis decided the condition held: the copy follows that verdict, whatever the copy holds.
     std::vector<std::string_view> applied(args.begin(), args.end());
     if (equals_lower(args[0], "set") && applied.size() > 3)  // options follow key and value
@@ -237,22 +229,21 @@ void local_service::mirror(std::span<const std::string_view> args, std::string_v
                                      [](std::string_view a) { return equals_lower(a, "nx") || equals_lower(a, "xx"); }),
                       applied.end());
     std::string ignored;
-    std::lock_guard lock(mutex_);
     mirroring_ = true;
     touched_.clear();
     engine_.execute(applied, ignored, local::call_origin::replay);
     journal_touched_keys();
     mirroring_ = false;
-    ask_for_readbacks(args);
+    ask_for_readbacks(written);
 }
 
 // Asked after the write is applied here, so the readback runs in Redis after the write and its
 // result is applied here after it. Whatever the local engine made of the write (even a script it
 // does not know), the readback brings Redis's result.
-void local_service::ask_for_readbacks(std::span<const std::string_view> args) {
+void local_service::ask_for_readbacks(std::span<const std::string_view> written) {
     if (!readbacks_) return;
     const std::int64_t now = engine_.now_ms();
-    for_each_written_key(args, [&](std::string_view key) {
+    for (std::string_view key : written) {
         const local::key_class c = classes_.classify(key);
         // A blacklist entry matters only when the write removed it: a revocation Redis holds
         // must not be lost to two writes applied here in the wrong order. Other blacklist
@@ -260,7 +251,7 @@ void local_service::ask_for_readbacks(std::span<const std::string_view> args) {
         if (c == local::key_class::lock ||
             (c == local::key_class::blacklist && engine_.keys().find(key, now, false) == nullptr))
             readbacks_->request(key);
-    });
+    }
 }
 
 void local_service::touched_keys::clear() {

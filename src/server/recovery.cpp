@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "redis_sidecar/local/engine.hpp"
+#include "redis_sidecar/upstream/command_discovery.hpp"
 #include "redis_sidecar/upstream/reconciler.hpp"
 
 namespace asio = boost::asio;
@@ -66,6 +67,7 @@ asio::awaitable<void> recovery::run() {
     // requests held, so they catch up however busy the clients are (a round that had to run
     // alongside writes, SCAN invalidations walking all of Redis, might never find nothing left).
     bool first_round = true;
+    co_await learn_commands();
     while (upstream_up_.load(std::memory_order_acquire)) {
         run_again_ = false;
         const upstream::reconciliation_work work = local_.pending_reconciliation(first_round);
@@ -115,6 +117,22 @@ asio::awaitable<void> recovery::run() {
     settled_.store(true, std::memory_order_release);
     if (run_again_ && upstream_up_.load(std::memory_order_acquire) && !forwarding())
         on_upstream_up();
+}
+
+// Before forwarding resumes, so every forwarded request is routed and mirrored with what this
+// Redis says of its commands. A Redis that refuses COMMAND (an ACL) leaves the catalogue as it was.
+asio::awaitable<void> recovery::learn_commands() {
+    if (!on_commands_learned_) co_return;
+    auto learned = co_await upstream::async_learn_commands(settings_);
+    if (!learned) {
+        spdlog::warn("catalogue: Redis did not describe its commands (COMMAND); the built-in table of Redis 7.0's "
+                     "commands stays in use");
+        co_return;
+    }
+    auto catalogue = catalogue::command_catalogue::learned(std::move(*learned));
+    spdlog::info("catalogue: learned {} commands from Redis ({} known in all)", catalogue->learned_count(),
+                 catalogue->commands().size());
+    on_commands_learned_(std::move(catalogue));
 }
 
 void recovery::reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds probe_interval,

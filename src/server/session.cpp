@@ -280,7 +280,8 @@ void session::process_input() {
 }
 
 void session::execute(std::span<const std::string_view> args, std::string_view raw) {
-    const command_route route = route_command(args);
+    const routed_command routed = route_command(*context_.commands, args);
+    const command_route route = routed.route;
     if (!authenticated_ && route != command_route::auth && route != command_route::hello &&
         route != command_route::quit && route != command_route::reset) [[unlikely]] {
         // Redis 7.0 runs only its no-auth commands (AUTH, HELLO, QUIT, RESET) before AUTH, whether
@@ -307,7 +308,7 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
         case command_route::forward_write:
         case command_route::forward_get: {
             reply_action action = reply_action::pass;
-            if (route == command_route::forward_write && context_.local.mirrors(args))
+            if (route == command_route::forward_write && context_.local.mirrors(*routed.command, args))
                 action = reply_action::mirror;
             else if (route == command_route::forward_get && args.size() == 2 && context_.local.fails_closed(args[1]))
                 action = reply_action::fail_closed_get;
@@ -520,7 +521,8 @@ void session::complete_transformed_reply(std::string_view request) {
         case reply_action::mirror:
             if (!transform_buffer_.starts_with('-') &&
                 replay_parser_.parse(request).status == protocol::parse_status::complete)
-                context_.local.mirror(replay_parser_.args(), transform_buffer_);
+                if (const catalogue::command_info* command = context_.commands->find(replay_parser_.args()))
+                    context_.local.mirror(*command, replay_parser_.args(), transform_buffer_);
             out_.append(transform_buffer_);
             break;
         case reply_action::fail_closed_get:
@@ -546,7 +548,7 @@ void session::on_reply_failed(std::string_view reason, bool partial, std::string
     }
     transform_buffer_.clear();
     const protocol::parse_result parsed = replay_parser_.parse(request);
-    if (parsed.status == protocol::parse_status::complete && is_replay_safe(replay_parser_.args())) {
+    if (parsed.status == protocol::parse_status::complete && is_replay_safe(*context_.commands, replay_parser_.args())) {
         // Whether or not Redis ran it, running it here gives the same state and a true answer.
         std::string answer;
         if (const local_result result = context_.local.execute(replay_parser_.args(), answer)) {
@@ -931,10 +933,8 @@ void session::answer_client(std::span<const std::string_view> args) {
             return;
         }
         reply("+OK\r\n");
-    } else if (equals_lower(sub, "tracking") || equals_lower(sub, "reply") || equals_lower(sub, "kill") ||
-               equals_lower(sub, "caching") || equals_lower(sub, "getredir") ||
-               equals_lower(sub, "trackinginfo") || equals_lower(sub, "no-evict") ||
-               equals_lower(sub, "no-touch")) {
+    } else if (const catalogue::command_info* command = context_.commands->find(args);
+               command != nullptr && command->has(catalogue::pins)) {
         pin_requested_ = true;
     } else if (serving_redis()) {
         forward_args(args, reply_action::pass);

@@ -60,7 +60,7 @@ struct sidecar::worker {
           commits(io.get_executor(), local),
           context{pool,    settings, stats, sessions, local, serving, commits, latency,
                   [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); },
-                  password} {
+                  password, commands} {
         pool->set_on_down([this, &serving] {
             serving.on_upstream_down();
             // A pinned connection has no request timeout of its own (BLPOP 0 may wait for ever),
@@ -127,6 +127,7 @@ struct sidecar::worker {
     session_registry sessions;
     durable_commits commits;
     request_latency latency;
+    std::shared_ptr<const catalogue::command_catalogue> commands = catalogue::command_catalogue::builtin();
     session_context context;
     std::vector<std::shared_ptr<listener>> listeners;
     boost::asio::steady_timer background_timer{io};
@@ -170,6 +171,9 @@ sidecar::sidecar(const config::settings& settings)
       local_(std::make_unique<local_service>(settings)),
       recovery_(std::make_unique<recovery>(upstream_, *local_, key_classes_of(settings))) {
     local_->set_readbacks(readbacks_);
+    recovery_->set_on_commands_learned([this](std::shared_ptr<const catalogue::command_catalogue> learned) {
+        adopt_commands(std::move(learned));
+    });
     for (unsigned i = 0; i < settings.threads; ++i) {
         auto w = std::make_unique<worker>(settings, upstream_, stats_, *local_, *recovery_, *this);
         if (i == 0) w->host(*recovery_);
@@ -187,6 +191,13 @@ sidecar::sidecar(const config::settings& settings)
 }
 
 sidecar::~sidecar() = default;
+
+// Each event loop takes the new catalogue on its own thread, between two of its handlers: no request
+// is routed with one and mirrored with the other half-way through a lookup.
+void sidecar::adopt_commands(std::shared_ptr<const catalogue::command_catalogue> learned) {
+    for (auto& w : workers_)
+        boost::asio::post(w->io, [worker = w.get(), learned] { worker->commands = learned; });
+}
 
 void sidecar::run() {
     for (auto& w : workers_) {

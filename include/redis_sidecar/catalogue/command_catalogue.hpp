@@ -44,6 +44,7 @@ enum command_flag : std::uint32_t {
     opens_transaction = 1u << 23,   ///< MULTI
     closes_transaction = 1u << 24,  ///< EXEC, DISCARD
     unpairs_replies = 1u << 25,     ///< after it, a reply no longer answers exactly one request
+    writes_keys = 1u << 26,         ///< a write, or a key spec that may write (scripts: EVAL, FCALL)
 };
 
 /// The sidecar's own commands about the client's connection: answered without Redis, up or down.

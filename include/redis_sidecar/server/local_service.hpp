@@ -21,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/local/engine.hpp"
 #include "redis_sidecar/local/journal.hpp"
@@ -71,14 +72,18 @@ public:
     /// reply may be sent.
     local_result execute(std::span<const std::string_view> args, std::string& out);
 
-    /// True when `args` (a write Redis is about to run) touches a blacklist or lock key, whose
-    /// local copy must follow Redis.
-    bool mirrors(std::span<const std::string_view> args) const;
-    /// Redis ran `args` with reply `redis_reply` (not an error): the local copy follows. Its
-    /// journal records reach the disk with the next background flush (Redis has the write).
-    /// Replies of different connections may be processed out of Redis's order, so the lock keys
-    /// written (and blacklist keys the write removed) are asked to be read back (`set_readbacks`).
-    void mirror(std::span<const std::string_view> args, std::string_view redis_reply);
+    /// True when `args` (a write Redis is about to run, `command` in the catalogue) writes any
+    /// blacklist or lock key, in any key position: their local copies must follow Redis.
+    bool mirrors(const catalogue::command_info& command, std::span<const std::string_view> args) const;
+    /// Redis ran `args` with reply `redis_reply` (not an error): the local copy follows, for every
+    /// durable key the command wrote. A command the local store runs, on durable keys only, is run
+    /// here too; for any other (RENAME, COPY, a write that also touches cache keys...) each
+    /// durable key written is read back from Redis. Journal records reach the disk with the next
+    /// background flush (Redis has the write). Replies of different connections may be processed
+    /// out of Redis's order, so the lock keys written (and blacklist keys the write removed) are
+    /// asked to be read back too (`set_readbacks`).
+    void mirror(const catalogue::command_info& command, std::span<const std::string_view> args,
+                std::string_view redis_reply);
     /// Where `mirror` asks for readbacks; none by default. Set before any session runs.
     void set_readbacks(std::shared_ptr<upstream::readback_queue> readbacks);
     /// A readback found `key` held by Redis with `value` until `expire_at_ms` (-1: no expiry), or
@@ -160,7 +165,7 @@ private:
     void hold_as_redis(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
     void drop_as_redis(std::string_view key);
     bool copy_matches(std::string_view key, std::optional<std::string_view> value);
-    void ask_for_readbacks(std::span<const std::string_view> args);
+    void ask_for_readbacks(std::span<const std::string_view> written);
 
     std::mutex mutex_;
     local::key_classifier classes_;

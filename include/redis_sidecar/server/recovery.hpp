@@ -9,9 +9,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/server/info.hpp"
 #include "redis_sidecar/server/local_service.hpp"
@@ -51,8 +53,18 @@ public:
     /// Its figures for INFO sidecar and /metrics.
     recovery_figures figures() const;
 
+    /// Told, on recovery's event loop, the catalogue learned from Redis's COMMAND reply at the
+    /// start of each recovery (Redis may have been upgraded or loaded modules while away). Set
+    /// before the loops run.
+    void set_on_commands_learned(std::function<void(std::shared_ptr<const catalogue::command_catalogue>)> hook) {
+        on_commands_learned_ = std::move(hook);
+    }
+
 private:
     boost::asio::awaitable<void> run();
+    boost::asio::awaitable<void> learn_commands();
+
+    std::function<void(std::shared_ptr<const catalogue::command_catalogue>)> on_commands_learned_;
 
     boost::asio::io_context* io_ = nullptr;
     upstream::upstream_settings settings_;

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/server/client_auth.hpp"
 #include "redis_sidecar/server/durable_commits.hpp"
@@ -67,6 +68,9 @@ struct session_context {
     std::function<std::uint64_t()> uptime_seconds;
     /// requirepass: what AUTH is checked against.
     const client_password& password;
+    /// This event loop's command catalogue: built in, replaced on this loop's thread when the
+    /// sidecar learns Redis's commands (a request's lookup never sees it change mid-way).
+    const std::shared_ptr<const catalogue::command_catalogue>& commands;
 };
 
 }  // namespace redis_sidecar::server

@@ -64,6 +64,7 @@ public:
 private:
     struct worker;
     void start_mirror_feed();
+    void adopt_commands(std::shared_ptr<const catalogue::command_catalogue> learned);
     metrics::http_response health() const;
     config::settings settings_;  // as running; changed by reload on the main loop's thread
     /// What every upstream connection needs (the TLS context included), built once; reload

@@ -77,6 +77,7 @@ TEST(check_auth, replies_are_redis_7_0_bytes) {
 TEST(command_table, auth_and_reset_have_routes_of_their_own) {
     const std::vector<std::string_view> auth_command{"Auth", "pw"};
     const std::vector<std::string_view> reset_command{"RESET"};
-    EXPECT_EQ(route_command(auth_command), command_route::auth);
-    EXPECT_EQ(route_command(reset_command), command_route::reset);
+    const auto& commands = *redis_sidecar::catalogue::command_catalogue::builtin();
+    EXPECT_EQ(route_command(commands, auth_command).route, command_route::auth);
+    EXPECT_EQ(route_command(commands, reset_command).route, command_route::reset);
 }

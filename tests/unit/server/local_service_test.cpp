@@ -46,6 +46,17 @@ protected:
         return out;
     }
 
+    // Redis ran `args` and answered `reply`: the local copy follows, as the session has it do.
+    void mirror(std::vector<std::string_view> args, std::string_view reply) {
+        const auto* command = redis_sidecar::catalogue::command_catalogue::builtin()->find(args);
+        ASSERT_NE(command, nullptr) << args[0];
+        store_->mirror(*command, args, reply);
+    }
+    bool mirrors(std::vector<std::string_view> args) {
+        const auto* command = redis_sidecar::catalogue::command_catalogue::builtin()->find(args);
+        return command != nullptr && store_->mirrors(*command, args);
+    }
+
     std::filesystem::path dir_;
     redis_sidecar::config::settings settings_;
     std::unique_ptr<local_service> store_;
@@ -122,13 +133,13 @@ TEST_F(local_service_test, after_recovery_only_the_blacklist_stays_local_and_not
 
 TEST_F(local_service_test, the_mirror_follows_what_redis_applied) {
     const std::vector<std::string_view> set_nx{"SET", "user_request_block_1", "me", "NX", "PX", "60000"};
-    EXPECT_TRUE(store_->mirrors(set_nx));
-    EXPECT_FALSE(store_->mirrors(std::vector<std::string_view>{"SET", "plain", "x"}));
-    store_->mirror(set_nx, "$-1\r\n");  // Redis refused: someone else holds it
+    EXPECT_TRUE(mirrors(set_nx));
+    EXPECT_FALSE(mirrors({"SET", "plain", "x"}));
+    mirror(set_nx, "$-1\r\n");  // Redis refused: someone else holds it
     EXPECT_EQ(run({"EXISTS", "user_request_block_1"}), ":0\r\n");
     // The copy holds another value than ours, yet Redis said OK: the copy follows Redis.
     run({"SET", "user_request_block_1", "stale"});
-    store_->mirror(set_nx, "+OK\r\n");
+    mirror(set_nx, "+OK\r\n");
     EXPECT_EQ(run({"GET", "user_request_block_1"}), "$2\r\nme\r\n");
     EXPECT_TRUE(store_->fails_closed("jwt_token_blacklist_a"));
     EXPECT_FALSE(store_->fails_closed("cache:x"));
@@ -139,7 +150,7 @@ TEST_F(local_service_test, the_mirror_follows_what_redis_applied) {
 TEST_F(local_service_test, only_locks_taken_here_are_pushed_to_redis_even_after_a_restart) {
     // Copied from Redis while it was up: Redis has it, and pushing it back would look like a
     // conflict with its own holder.
-    store_->mirror(std::vector<std::string_view>{"SET", "user_request_block_mirrored", "1", "NX", "PX", "60000"},
+    mirror({"SET", "user_request_block_mirrored", "1", "NX", "PX", "60000"},
                    "+OK\r\n");
     run({"GETSET", "user_request_block_local", "1"});
     auto pushed = [&] {
@@ -194,19 +205,19 @@ TEST(readback_rules, a_blacklist_entry_is_only_ever_added) {
 TEST_F(local_service_test, mirrored_lock_writes_ask_for_readbacks_and_other_keys_do_not) {
     auto readbacks = std::make_shared<redis_sidecar::upstream::readback_queue>();
     store_->set_readbacks(readbacks);
-    store_->mirror(std::vector<std::string_view>{"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
-    store_->mirror(std::vector<std::string_view>{"EXPIRE", "user_request_block_1", "5"}, ":1\r\n");
-    store_->mirror(std::vector<std::string_view>{"DEL", "user_request_block_2", "cache:x", "user_request_block_3"},
+    mirror({"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
+    mirror({"EXPIRE", "user_request_block_1", "5"}, ":1\r\n");
+    mirror({"DEL", "user_request_block_2", "cache:x", "user_request_block_3"},
                    ":0\r\n");
     // redis-py's Lock release: the key comes after numkeys.
-    store_->mirror(std::vector<std::string_view>{"EVALSHA", "0123456789abcdef0123456789abcdef01234567", "1",
+    mirror({"EVALSHA", "0123456789abcdef0123456789abcdef01234567", "1",
                                                  "user_request_block_4", "token"},
                    ":1\r\n");
     // Refused by Redis: nothing applied here, nothing to read back.
-    store_->mirror(std::vector<std::string_view>{"SET", "user_request_block_5", "me", "NX", "PX", "1000"}, "$-1\r\n");
+    mirror({"SET", "user_request_block_5", "me", "NX", "PX", "1000"}, "$-1\r\n");
     // A revocation added is followed by the tracking pushes; one removed must be checked.
-    store_->mirror(std::vector<std::string_view>{"SET", "jwt_token_blacklist_a", "1", "EX", "60"}, "+OK\r\n");
-    store_->mirror(std::vector<std::string_view>{"DEL", "jwt_token_blacklist_b"}, ":1\r\n");
+    mirror({"SET", "jwt_token_blacklist_a", "1", "EX", "60"}, "+OK\r\n");
+    mirror({"DEL", "jwt_token_blacklist_b"}, ":1\r\n");
     EXPECT_EQ(readbacks->take(), (std::vector<std::string>{"user_request_block_1", "user_request_block_2",
                                                            "user_request_block_3", "user_request_block_4",
                                                            "jwt_token_blacklist_b"}));
@@ -215,8 +226,8 @@ TEST_F(local_service_test, mirrored_lock_writes_ask_for_readbacks_and_other_keys
 TEST_F(local_service_test, a_readback_corrects_a_lock_mirrored_out_of_redis_order) {
     // Redis ran DEL (holder 1) then GETSET (holder 2 acquires); the sidecar processed the replies
     // the other way round, so its copy says free.
-    store_->mirror(std::vector<std::string_view>{"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
-    store_->mirror(std::vector<std::string_view>{"DEL", "user_request_block_1"}, ":1\r\n");
+    mirror({"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
+    mirror({"DEL", "user_request_block_1"}, ":1\r\n");
     EXPECT_EQ(run({"EXISTS", "user_request_block_1"}), ":0\r\n");
     const std::int64_t expire_at = redis_sidecar::local::system_clock_ms() + 60000;
     store_->apply_readback("user_request_block_1", "1", expire_at, false);
@@ -234,7 +245,7 @@ TEST_F(local_service_test, a_readback_corrects_a_lock_mirrored_out_of_redis_orde
 }
 
 TEST_F(local_service_test, a_readback_drop_survives_a_restart) {
-    store_->mirror(std::vector<std::string_view>{"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
+    mirror({"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
     store_->apply_readback("user_request_block_1", std::nullopt, -1, false);
     store_->background_cycle();  // mirrored records go to the journal in the background
     open();
@@ -253,7 +264,7 @@ TEST_F(local_service_test, a_lock_taken_during_an_outage_is_left_to_recovery) {
 TEST_F(local_service_test, after_handover_a_lock_released_during_the_outage_follows_redis_again) {
     // Released here while Redis was away (owed nothing: Redis keeps it until its expiry); once
     // forwarding resumed, the mirror follows Redis for it again.
-    store_->mirror(std::vector<std::string_view>{"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
+    mirror({"GETSET", "user_request_block_1", "1"}, "$-1\r\n");
     run({"DEL", "user_request_block_1"});
     store_->reconciled(store_->pending_reconciliation(true));
     store_->handover();
@@ -262,11 +273,11 @@ TEST_F(local_service_test, after_handover_a_lock_released_during_the_outage_foll
 }
 
 TEST_F(local_service_test, a_readback_never_drops_a_revocation) {
-    store_->mirror(std::vector<std::string_view>{"SET", "jwt_token_blacklist_a", "1"}, "+OK\r\n");
+    mirror({"SET", "jwt_token_blacklist_a", "1"}, "+OK\r\n");
     store_->apply_readback("jwt_token_blacklist_a", std::nullopt, -1, false);
     EXPECT_EQ(store_->durable_value("jwt_token_blacklist_a").value_or(""), "1");
     // Removed here by a DEL processed after a SET that Redis ran later: the readback restores it.
-    store_->mirror(std::vector<std::string_view>{"DEL", "jwt_token_blacklist_b"}, ":1\r\n");
+    mirror({"DEL", "jwt_token_blacklist_b"}, ":1\r\n");
     store_->apply_readback("jwt_token_blacklist_b", "1", -1, false);
     EXPECT_EQ(store_->durable_value("jwt_token_blacklist_b").value_or(""), "1");
 }
@@ -374,4 +385,48 @@ TEST_F(local_service_test, a_refusal_by_another_flush_fails_the_commit_of_the_wr
     EXPECT_EQ(run({"GET", "user_request_block_a"}), "$-1\r\n");
     // A write after the refusal is judged by its own commit.
     EXPECT_EQ(run({"SET", "user_request_block_b", "1", "NX"}), "+OK\r\n");
+}
+
+// --- every durable key a write names is followed, whatever the command and the key's position ---
+
+TEST_F(local_service_test, a_write_of_a_durable_key_in_any_position_is_mirrored) {
+    EXPECT_TRUE(mirrors({"DEL", "cache:a", "user_request_block_b"}));
+    EXPECT_TRUE(mirrors({"MSET", "cache:z", "2", "user_request_block_m", "1"}));
+    EXPECT_TRUE(mirrors({"RENAME", "cache:a", "user_request_block_r"}));
+    EXPECT_TRUE(mirrors({"COPY", "cache:a", "user_request_block_c"}));
+    EXPECT_TRUE(mirrors({"SETRANGE", "user_request_block_s", "0", "x"}));
+    EXPECT_TRUE(mirrors({"APPEND", "user_request_block_a", "x"}));
+    EXPECT_TRUE(mirrors({"INCR", "user_request_block_i"}));
+    EXPECT_TRUE(mirrors({"EVAL", "return 1", "2", "cache:a", "user_request_block_e"}));
+    EXPECT_TRUE(mirrors({"SORT", "list", "STORE", "jwt_token_blacklist_s"}));
+    EXPECT_TRUE(mirrors({"ZUNIONSTORE", "user_request_block_z", "1", "cache:a"}));
+    // Read, not written: COPY's source, SORT's list.
+    EXPECT_FALSE(mirrors({"COPY", "user_request_block_c", "cache:a"}));
+    EXPECT_FALSE(mirrors({"SORT", "user_request_block_l", "STORE", "cache:a"}));
+    EXPECT_FALSE(mirrors({"MSET", "cache:z", "user_request_block_m"}));  // the lock name is a value
+}
+
+TEST_F(local_service_test, a_mixed_or_unknown_write_reads_its_durable_keys_back_and_keeps_no_cache_copy) {
+    auto readbacks = std::make_shared<redis_sidecar::upstream::readback_queue>();
+    store_->set_readbacks(readbacks);
+    mirror({"MSET", "cache:z", "2", "user_request_block_m", "1"}, "+OK\r\n");
+    mirror({"DEL", "cache:a", "user_request_block_b"}, ":2\r\n");
+    mirror({"RENAME", "user_request_block_r", "jwt_token_blacklist_r"}, "+OK\r\n");
+    mirror({"SETRANGE", "user_request_block_s", "0", "x"}, ":1\r\n");
+    EXPECT_EQ(readbacks->take(), (std::vector<std::string>{"user_request_block_m", "user_request_block_b",
+                                                           "user_request_block_r", "jwt_token_blacklist_r",
+                                                           "user_request_block_s"}));
+    // A local cache copy made while Redis is up would be served stale once Redis is down.
+    EXPECT_EQ(run({"EXISTS", "cache:z", "user_request_block_m"}), ":0\r\n");
+}
+
+TEST_F(local_service_test, a_lock_deleted_beside_a_cache_key_is_dropped_by_its_readback) {
+    auto readbacks = std::make_shared<redis_sidecar::upstream::readback_queue>();
+    store_->set_readbacks(readbacks);
+    mirror({"SET", "user_request_block_b", "1", "EX", "100"}, "+OK\r\n");
+    (void)readbacks->take();
+    mirror({"DEL", "cache:a", "user_request_block_b"}, ":2\r\n");
+    EXPECT_EQ(readbacks->take(), std::vector<std::string>{"user_request_block_b"});
+    store_->apply_readback("user_request_block_b", std::nullopt, -1, false);
+    EXPECT_EQ(run({"GETSET", "user_request_block_b", "1"}), "$-1\r\n");
 }
