@@ -71,6 +71,7 @@ std::string format_sidecar_section(const sidecar_figures& f) {
     line(out, "mirror_readback_corrections", l.mirror_readback_corrections);
     line(out, "mirror_readbacks_pending", l.mirror_readbacks_pending);
     line(out, "mirror_readbacks_dropped", l.mirror_readbacks_dropped);
+    line(out, "mirror_lock_invalidations", l.mirror_lock_invalidations);
     return out;
 }
 

@@ -177,6 +177,17 @@ bool local_service::copy_matches(std::string_view key, std::optional<std::string
     return e == nullptr ? !value : value && e->value() == *value;
 }
 
+std::vector<std::string> local_service::held_lock_keys() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> keys;
+    const std::int64_t now = engine_.now_ms();
+    engine_.keys().for_each([&](const local::keyspace::entry& e) {
+        if (!local::keyspace::is_expired(e, now) && classes_.classify(e.key()) == local::key_class::lock)
+            keys.emplace_back(e.key());
+    });
+    return keys;
+}
+
 bool local_service::fails_closed(std::string_view key) const {
     return classes_.classify(key) == local::key_class::blacklist;
 }

@@ -79,6 +79,9 @@ void write_local_store(metrics::exposition& e, const sidecar_figures& f) {
           f.local.mirror_readbacks_pending);
     counter(e, "redis_sidecar_mirror_readbacks_dropped_total",
             "Readbacks not asked for because too many waited already.", f.local.mirror_readbacks_dropped);
+    counter(e, "redis_sidecar_mirror_lock_invalidations_total",
+            "Lock keys held here that Redis said changed (released, taken or expired elsewhere).",
+            f.local.mirror_lock_invalidations);
 }
 
 void write_recovery(metrics::exposition& e, const sidecar_figures& f) {

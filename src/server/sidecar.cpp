@@ -232,6 +232,10 @@ void sidecar::start_mirror_feed() {
         local_->apply_readback(key, value, expire_at_ms, asked_again);
     };
     options.on_warm = [](std::uint64_t entries) { spdlog::info("mirror: {} blacklist entries read from Redis", entries); };
+    options.on_lock_tracking_started = [this] {
+        for (const std::string& key : local_->held_lock_keys()) readbacks_->request(key);
+    };
+    options.on_lock_invalidation = [this] { lock_invalidations_.fetch_add(1, std::memory_order_relaxed); };
     options.running = [this, generation] {
         return !stopping_.load(std::memory_order_relaxed) && generation == mirror_generation_;
     };
@@ -341,6 +345,7 @@ sidecar_figures sidecar::figures() const {
     f.local = local_->store_figures();
     f.local.mirror_readbacks_pending = readbacks_->pending();
     f.local.mirror_readbacks_dropped = readbacks_->dropped();
+    f.local.mirror_lock_invalidations = lock_invalidations_.load(std::memory_order_relaxed);
     return f;
 }
 

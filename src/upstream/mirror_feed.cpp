@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -67,17 +68,22 @@ frame_items items_of(std::string_view frame) {
     return items;
 }
 
+// What a feed connection follows: the blacklist prefixes (BCAST tracking: every change under them,
+// by anyone), or the lock keys held here (default tracking: the keys this connection read back).
+enum class feed_role : std::uint8_t { blacklist, locks };
+
 class feed {
 public:
-    feed(redis_stream& stream, protocol::byte_buffer& rx, const mirror_feed_options& options,
+    feed(feed_role role, redis_stream& stream, protocol::byte_buffer& rx, const mirror_feed_options& options,
          asio::steady_timer& wake)
-        : stream_(stream), rx_(rx), options_(options), wake_(wake) {}
+        : role_(role), stream_(stream), rx_(rx), options_(options), wake_(wake) {}
 
     asio::awaitable<bool> enable_tracking() {
         std::string commands;
         protocol::write_bulk_array(commands, {"HELLO", "3"});
-        std::vector<std::string_view> tracking{"CLIENT", "TRACKING", "ON", "BCAST"};
-        for (const std::string& prefix : options_.prefixes) {
+        std::vector<std::string_view> tracking{"CLIENT", "TRACKING", "ON"};
+        if (role_ == feed_role::blacklist) tracking.push_back("BCAST");
+        for (const std::string& prefix : role_ == feed_role::blacklist ? options_.prefixes : no_prefixes) {
             tracking.push_back("PREFIX");
             tracking.push_back(prefix);
         }
@@ -89,8 +95,14 @@ public:
         co_return hello && !hello->starts_with('-') && tracking_reply && *tracking_reply == "+OK\r\n";
     }
 
-    // SCAN over every prefix: the mirror learns what Redis holds before the pushes take over.
+    // SCAN over every prefix: the mirror learns what Redis holds before the pushes take over. The
+    // lock follower instead has every lock held here read back, which also makes Redis track them
+    // for this connection.
     asio::awaitable<bool> warm_up() {
+        if (role_ == feed_role::locks) {
+            if (options_.on_lock_tracking_started) options_.on_lock_tracking_started();
+            co_return true;
+        }
         std::uint64_t found = 0;
         for (const std::string& prefix : options_.prefixes) {
             std::string cursor = "0";
@@ -108,8 +120,6 @@ public:
                     if (items.bulks[i]) keys.push_back(std::move(*items.bulks[i]));
                 found += keys.size();
                 if (!co_await fetch(keys)) co_return false;
-                // A long warm-up (many tokens) does not hold back lock readbacks asked for meanwhile.
-                if (!co_await read_back_requested()) co_return false;
             } while (cursor != "0");
         }
         if (options_.on_warm && !options_.prefixes.empty()) options_.on_warm(found);
@@ -126,7 +136,7 @@ public:
                 if (!co_await fetch(keys)) co_return false;
                 continue;
             }
-            if (options_.readbacks && options_.readbacks->size() > 0) {
+            if (role_ == feed_role::locks && options_.readbacks && options_.readbacks->size() > 0) {
                 if (!co_await read_back_requested()) co_return false;
                 continue;
             }
@@ -238,17 +248,30 @@ private:
             options_.on_readback(key, *items.bulks[0], expiry >= 0 ? expiry : -1, asked_again);
     }
 
-    // `>2 invalidate [keys]` (or a null list: everything was flushed, so scan again).
+    // `>2 invalidate [keys]` (or a null list: everything was flushed, so warm up again). A lock
+    // key that changed in Redis (released or taken by another app host, expired) is read back: the
+    // readback's rules decide what the copy here becomes.
     bool take_push(const std::string& frame) {
         if (!frame.starts_with('>')) return false;
         const frame_items items = items_of(frame);
         if (items.bulks.empty() || items.bulks[0] != "invalidate") return true;
         if (items.bulks.size() == 2 && !items.bulks[1]) {
+            if (role_ == feed_role::locks) {
+                if (options_.on_lock_tracking_started) options_.on_lock_tracking_started();
+                return true;
+            }
             rescan_ = true;
             return false;  // reconnect and warm up again
         }
-        for (std::size_t i = 1; i < items.bulks.size(); ++i)
-            if (items.bulks[i]) invalidated_.push_back(*items.bulks[i]);
+        for (std::size_t i = 1; i < items.bulks.size(); ++i) {
+            if (!items.bulks[i]) continue;
+            if (role_ == feed_role::blacklist) {
+                invalidated_.push_back(*items.bulks[i]);
+            } else if (options_.readbacks) {
+                options_.readbacks->request(*items.bulks[i]);
+                if (options_.on_lock_invalidation) options_.on_lock_invalidation();
+            }
+        }
         return true;
     }
 
@@ -268,6 +291,8 @@ private:
         co_return !ec;
     }
 
+    static inline const std::vector<std::string> no_prefixes;
+    feed_role role_;
     redis_stream& stream_;
     protocol::byte_buffer& rx_;
     const mirror_feed_options& options_;
@@ -287,20 +312,17 @@ void wake_on_readbacks(readback_queue& readbacks, const std::shared_ptr<asio::st
     });
 }
 
-void announce(const mirror_feed_options& options) {
-    if (!options.prefixes.empty())
+void announce(feed_role role, const mirror_feed_options& options) {
+    if (role == feed_role::blacklist)
         spdlog::info("mirror: following {} blacklist prefix(es) in Redis", options.prefixes.size());
     else
-        spdlog::info("mirror: connected to Redis to read lock keys back after mirrored writes");
+        spdlog::info("mirror: following the lock keys held here in Redis (client tracking)");
 }
 
-}  // namespace
-
-asio::awaitable<void> async_follow_mirror(upstream_settings settings, mirror_feed_options options) {
-    if (options.prefixes.empty() && !options.readbacks) co_return;
+// One connection of the feed, reconnecting after failures until the feed stops.
+asio::awaitable<void> follow(feed_role role, upstream_settings settings, const mirror_feed_options& options,
+                             std::shared_ptr<asio::steady_timer> wake) {
     const auto executor = co_await asio::this_coro::executor;
-    auto wake = std::make_shared<asio::steady_timer>(executor);
-    if (options.readbacks) wake_on_readbacks(*options.readbacks, wake);
     asio::steady_timer pause(executor);
     bool announced = false;
     while (options.running()) {
@@ -308,13 +330,11 @@ asio::awaitable<void> async_follow_mirror(upstream_settings settings, mirror_fee
         protocol::byte_buffer rx(16 * 1024);
         const open_result opened = co_await async_open(stream, settings, rx);
         if (opened.error.empty()) {
-            feed f(stream, rx, options, *wake);
-            // Without blacklist prefixes there is nothing to track: BCAST with no prefix would
-            // track every key.
-            const bool tracking = options.prefixes.empty() || co_await f.enable_tracking();
+            feed f(role, stream, rx, options, *wake);
+            const bool tracking = co_await f.enable_tracking();
             if (!tracking) spdlog::debug("mirror: CLIENT TRACKING was refused");
             if (tracking && co_await f.warm_up()) {
-                if (!announced) announce(options);
+                if (!announced) announce(role, options);
                 announced = true;
                 if (co_await f.follow()) co_return;
             }
@@ -325,6 +345,27 @@ asio::awaitable<void> async_follow_mirror(upstream_settings settings, mirror_fee
         pause.expires_after(settings.probe_interval);
         co_await pause.async_wait(as_tuple(use_awaitable));
     }
+}
+
+}  // namespace
+
+asio::awaitable<void> async_follow_mirror(upstream_settings settings, mirror_feed_options options) {
+    using namespace asio::experimental::awaitable_operators;
+    const auto executor = co_await asio::this_coro::executor;
+    // The blacklist connection sleeps in its own timer; the lock follower's is cut short by a
+    // readback asked for.
+    auto blacklist_wake = std::make_shared<asio::steady_timer>(executor);
+    auto locks_wake = std::make_shared<asio::steady_timer>(executor);
+    if (options.readbacks) wake_on_readbacks(*options.readbacks, locks_wake);
+    // Without blacklist prefixes there is nothing to follow there: BCAST with no prefix would
+    // track every key.
+    if (!options.prefixes.empty() && options.readbacks)
+        co_await (follow(feed_role::blacklist, settings, options, blacklist_wake) &&
+                  follow(feed_role::locks, settings, options, locks_wake));
+    else if (!options.prefixes.empty())
+        co_await follow(feed_role::blacklist, settings, options, blacklist_wake);
+    else if (options.readbacks)
+        co_await follow(feed_role::locks, settings, options, locks_wake);
 }
 
 }  // namespace redis_sidecar::upstream

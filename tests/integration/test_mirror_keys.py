@@ -78,8 +78,8 @@ class MirrorKeysTest(DurableTestCase, unittest.TestCase):
         # Another app host's sidecar (here: straight in Redis) releases it.
         self.assertEqual(call(self.env.redis_port, "DEL", key), 1)
         started = time.monotonic()
-        wait_for(lambda: sidecar_fields(self.port).get("mirror_lock_releases_seen", "0") != "0", 2.0,
-                 interval=0.002, what="the release made elsewhere seen by the sidecar (mirror_lock_releases_seen)")
+        wait_for(lambda: sidecar_fields(self.port).get("mirror_lock_invalidations", "0") != "0", 2.0,
+                 interval=0.002, what="the release made elsewhere seen by the sidecar (mirror_lock_invalidations)")
         self.wait_readbacks()
         seen_after = time.monotonic() - started
         self.env.redis.kill()

@@ -41,6 +41,7 @@ struct local_store_figures {
     std::uint64_t mirror_readbacks_pending = 0;
     /// Readbacks not asked for because too many waited already.
     std::uint64_t mirror_readbacks_dropped = 0;
+    std::uint64_t mirror_lock_invalidations = 0;  ///< lock keys Redis said changed elsewhere
 };
 
 /// Recovery's part of the sidecar's figures.

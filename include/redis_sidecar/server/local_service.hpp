@@ -93,6 +93,9 @@ public:
     /// Redis holds `key` with `value` until `expire_at_ms` (-1: no expiry): the mirror follows
     /// (revocations made elsewhere, found by the mirror feed).
     void mirror_entry(std::string_view key, std::string_view value, std::int64_t expire_at_ms);
+    /// The lock keys the local store holds a copy of (the lock follower has them read back, so
+    /// that Redis tracks them for it).
+    std::vector<std::string> held_lock_keys();
     /// True for a blacklist key: a GET of it fails closed.
     bool fails_closed(std::string_view key) const;
     /// The local copy of a blacklist key, if there is one.

@@ -75,6 +75,7 @@ private:
     /// Lock keys to read back after mirrored writes: asked for by every event loop's sessions,
     /// served by the mirror feed on event loop 0 (whichever feed is current after a reload).
     std::shared_ptr<upstream::readback_queue> readbacks_ = std::make_shared<upstream::readback_queue>();
+    std::atomic<std::uint64_t> lock_invalidations_{0};
     std::unique_ptr<recovery> recovery_;
     std::uint64_t mirror_generation_ = 0;  // on the main loop's thread
     std::atomic<bool> stopping_{false};

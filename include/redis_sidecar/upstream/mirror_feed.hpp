@@ -10,10 +10,16 @@
 /// the time in between are lost. This is cheaper and faster than re-scanning every second:
 /// Redis's work is proportional to the revocations, not to the keyspace.
 ///
-/// The same connection reads back the keys of a `readback_queue` (lock keys after a mirrored
-/// write): one connection, so the results are applied in the order Redis ran them (see
-/// readback_queue.hpp for why that makes the local locks converge to Redis). A readback reads
-/// the key's value and absolute expiry in one MULTI/EXEC, so the two describe the same moment.
+/// The lock keys are followed on a second connection, the lock follower, in RESP3 with
+/// `CLIENT TRACKING ON` in the default mode: Redis tracks the keys this connection read, and only
+/// those. It reads back the keys of a `readback_queue` (lock keys after a mirrored write, and every
+/// lock held here when it connects): one connection, so the results are applied in the order
+/// Redis ran them (see readback_queue.hpp for why that makes the local locks converge to Redis),
+/// and each key read back is then tracked. When another app host releases, takes or lets expire a
+/// lock held here, Redis pushes an invalidation and the key is read back again: a release made
+/// elsewhere drops the copy within a round trip. Not BCAST over the lock prefix: locks are written
+/// on every request, and a fleet of sidecars must not each receive every lock write. A readback
+/// reads the key's value and absolute expiry in one MULTI/EXEC, so the two describe the same moment.
 
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
@@ -45,6 +51,11 @@ struct mirror_feed_options {
     std::function<void(std::string_view key, std::string_view value, std::int64_t expire_at_ms)> on_entry;
     /// A full warm-up scan finished (`entries` found).
     std::function<void(std::uint64_t entries)> on_warm;
+    /// The lock follower's tracking started afresh (it connected, or Redis flushed): every lock key
+    /// held here must be asked to be read back (which has Redis track it again). Event loop 0.
+    std::function<void()> on_lock_tracking_started;
+    /// Redis said a lock key read on the lock follower changed; it is asked to be read back.
+    std::function<void()> on_lock_invalidation;
     /// Keeps going while this returns true; checked between reconnects, between waits, and before
     /// each readback result is handed on (a feed replaced by a reload must not apply any more).
     std::function<bool()> running;
