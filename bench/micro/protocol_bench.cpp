@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
@@ -80,7 +81,7 @@ BENCHMARK(BM_Parser_Inline);
 // A pinned client's stream, as pipe_client_to_pinned scans it on its way to Redis: `input` holds
 // whole requests and no INFO.
 void run_pinned_scanner(benchmark::State& state, const std::string& input, std::uint64_t expected) {
-    proto::pinned_request_scanner scanner;
+    proto::pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
     const auto first = scanner.scan(input);
     if (first.requests != expected || first.info || scanner.held() != 0) {
         state.SkipWithError("input did not scan into the expected requests");

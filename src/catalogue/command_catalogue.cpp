@@ -288,6 +288,17 @@ const command_info* command_catalogue::find(std::span<const std::string_view> ar
     return sub != nullptr ? sub : command;
 }
 
+protocol::request_effect pinned_request_effect(std::string_view lowercase_name) {
+    // Flags of the sidecar's own knowledge, the same in every catalogue: the built-in one answers.
+    static const std::shared_ptr<const command_catalogue> commands = command_catalogue::builtin();
+    const command_info* command = commands->find_name(lowercase_name);
+    if (command == nullptr) return protocol::request_effect::none;
+    if (command->has(opens_transaction)) return protocol::request_effect::opens_multi;
+    if (command->has(closes_transaction)) return protocol::request_effect::closes_multi;
+    if (command->has(unpairs_replies)) return protocol::request_effect::unpairs;
+    return protocol::request_effect::none;
+}
+
 bool command_catalogue::pins(const command_info& command, std::span<const std::string_view> args) {
     if (command.has(catalogue::pins)) return true;
     if (!command.has(pins_when_blocking)) return false;

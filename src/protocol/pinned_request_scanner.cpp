@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "redis_sidecar/protocol/name_table.hpp"
+#include "redis_sidecar/protocol/name_table.hpp"  // ascii_lower
 
 namespace redis_sidecar::protocol {
 
@@ -10,21 +10,6 @@ namespace {
 // Longer than any header Redis accepts; a number past it means the stream is not RESP.
 constexpr std::int64_t max_header_number = 1LL << 40;
 constexpr std::string_view info_name = "info";
-
-// What a request's name changes. Unpairing: after it a reply no longer answers exactly one
-// request: subscriptions (one reply per channel, then messages), MONITOR's feed, CLIENT REPLY
-// OFF/SKIP (and CLIENT TRACKING's pushes), HELLO (RESP3 pushes), RESET (leaves any of these),
-// replication's stream.
-enum class name_effect : std::uint8_t { opens_multi, closes_multi, unpairs };
-constexpr name_table<name_effect> name_effects = {
-    {"multi", name_effect::opens_multi},      {"exec", name_effect::closes_multi},
-    {"discard", name_effect::closes_multi},   {"subscribe", name_effect::unpairs},
-    {"psubscribe", name_effect::unpairs},     {"ssubscribe", name_effect::unpairs},
-    {"unsubscribe", name_effect::unpairs},    {"punsubscribe", name_effect::unpairs},
-    {"sunsubscribe", name_effect::unpairs},   {"monitor", name_effect::unpairs},
-    {"client", name_effect::unpairs},         {"hello", name_effect::unpairs},
-    {"reset", name_effect::unpairs},          {"sync", name_effect::unpairs},
-    {"psync", name_effect::unpairs},          {"replconf", name_effect::unpairs}};
 
 // What Redis's inline parser (sdssplitargs) skips before a word (isspace)...
 bool inline_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
@@ -69,16 +54,16 @@ void pinned_request_scanner::end_name() {
 void pinned_request_scanner::classify_request() {
     ++requests_;
     if (name_length_ > max_name) return;
-    const name_effect* effect = name_effects.find(std::string_view(name_.data(), name_length_));
-    if (effect == nullptr) return;
-    switch (*effect) {
-        case name_effect::opens_multi:
+    switch (classify_(std::string_view(name_.data(), name_length_))) {
+        case request_effect::none:
+            break;
+        case request_effect::opens_multi:
             in_multi_ = true;
             break;
-        case name_effect::closes_multi:
+        case request_effect::closes_multi:
             in_multi_ = false;
             break;
-        case name_effect::unpairs:
+        case request_effect::unpairs:
             replies_paired_ = false;
             break;
     }

@@ -20,6 +20,7 @@
 
 #include "protocol_drivers.hpp"
 #include "redis_sidecar/protocol/name_table.hpp"
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
 
@@ -116,7 +117,7 @@ bool is_info(const std::string& name) {
 // read as INFO, at the same bytes, and it reports every multibulk one within its limit (a quoted
 // inline name is left to Redis).
 void check_pinned_scanner(std::string_view input, const std::vector<std::size_t>& cuts, const std::vector<event>& parsed) {
-    pinned_request_scanner scanner;
+    pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
     std::uint64_t requests = 0;
     std::vector<byte_range> found;
     std::size_t begin = 0;

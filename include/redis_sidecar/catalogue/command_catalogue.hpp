@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "redis_sidecar/protocol/name_table.hpp"
+#include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 
 namespace redis_sidecar::catalogue {
 
@@ -203,6 +204,10 @@ private:
     // Names point into commands_, which never changes after construction.
     protocol::name_table<std::uint32_t, 4096> index_;
 };
+
+/// The pinned request scanner's classifier: what a request named `lowercase_name` changes in how
+/// replies pair with requests (MULTI, EXEC/DISCARD, subscriptions, MONITOR, CLIENT, HELLO...).
+protocol::request_effect pinned_request_effect(std::string_view lowercase_name);
 
 /// Parses the built-in table's text (see generate_builtin.py): one command or subcommand a line.
 /// Throws std::invalid_argument naming the line on a malformed one.

@@ -19,8 +19,19 @@
 
 namespace redis_sidecar::protocol {
 
+/// What a request's name changes for the scanner. Unpairing: after it a reply no longer answers
+/// exactly one request (subscriptions, MONITOR's feed, CLIENT REPLY OFF/SKIP and CLIENT TRACKING's
+/// pushes, HELLO's RESP3 pushes, RESET, replication's stream).
+enum class request_effect : std::uint8_t { none, opens_multi, closes_multi, unpairs };
+
+/// Tells a request's effect from its lowercase name (the command catalogue's flags).
+using request_classifier = request_effect (*)(std::string_view lowercase_name);
+
 class pinned_request_scanner {
 public:
+    /// A scanner that asks `classify` what each request's name changes.
+    explicit pinned_request_scanner(request_classifier classify) : classify_(classify) {}
+
     /// The longest `INFO` request held and reported; a longer one goes to Redis as it is.
     static constexpr std::uint64_t max_info_request = 512;
 
@@ -63,7 +74,7 @@ private:
     enum class state : std::uint8_t { command_start, array_header, bulk_type, bulk_header, bulk_payload, inline_line, lost };
     /// Where an inline line's first word, the command name, is being read.
     enum class inline_word : std::uint8_t { before, inside, after };
-    static constexpr std::size_t max_name = 16;  // longer than every name classified
+    static constexpr std::size_t max_name = 16;  // longer than every name with an effect
 
     /// Completes a header line's number; false when it is no number.
     bool end_of_header();
@@ -97,6 +108,7 @@ private:
     bool reading_name_ = false;  // the bulk being read is the request's first argument
     bool maybe_info_ = false;    // the request being read may still be a short INFO
     inline_word inline_word_ = inline_word::before;
+    request_classifier classify_;
     std::array<char, max_name> name_{};  // the request's name so far, lower case
     std::size_t name_length_ = 0;        // may exceed max_name: then the name is none classified
     bool replies_paired_ = true;

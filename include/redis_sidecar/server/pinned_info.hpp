@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 #include "redis_sidecar/protocol/reply_framer.hpp"
 #include "redis_sidecar/protocol/request_parser.hpp"
@@ -56,7 +57,7 @@ private:
     bool counting_replies() const { return !append_to_.empty() || scanner_.replies_paired(); }
 
     std::function<std::string()> sidecar_section_;
-    protocol::pinned_request_scanner scanner_;
+    protocol::pinned_request_scanner scanner_{catalogue::pinned_request_effect};
     protocol::request_parser parser_;
     std::string to_redis_;
     // Replies, counted from the pinned connection's first request; the indexes of those that get

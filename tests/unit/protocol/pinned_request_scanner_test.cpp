@@ -1,5 +1,7 @@
 #include "redis_sidecar/protocol/pinned_request_scanner.hpp"
 
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -47,7 +49,7 @@ findings scan_in_pieces(std::string_view input, const std::vector<std::size_t>& 
 void expect_for_every_split(std::string_view input, std::uint64_t requests,
                             const std::vector<std::pair<std::size_t, std::size_t>>& info = {}) {
     for (const auto& [name, cuts] : split_plans(input.size())) {
-        pinned_request_scanner scanner;
+        pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
         const findings found = scan_in_pieces(input, cuts, scanner);
         EXPECT_EQ(found.requests, requests) << name << ": " << printable(input);
         EXPECT_EQ(found.info, info) << name << ": " << printable(input);
@@ -78,7 +80,7 @@ TEST(PinnedRequestScanner, SkipsWhatRedisIgnores) {
 TEST(PinnedRequestScanner, AnInlineLineWithANulNeverEndsAsInRedis) {
     // Redis finds an inline line's end with strchr, which stops at a NUL: it waits for more.
     for (const std::string& line : {std::string("\0PING\r\n", 7), std::string("INFO\0x\r\n", 8)}) {
-        pinned_request_scanner scanner;
+        pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
         const auto step = scanner.scan(line + "PING\r\n");
         EXPECT_EQ(step.requests, 0u) << printable(line);
         EXPECT_FALSE(step.info) << printable(line);
@@ -96,7 +98,7 @@ TEST(PinnedRequestScanner, PayloadBytesThatLookLikeCommandsAreNotCounted) {
 }
 
 TEST(PinnedRequestScanner, PartialCommandIsCountedOnceComplete) {
-    pinned_request_scanner scanner;
+    pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
     EXPECT_EQ(scanner.scan("*2\r\n$3\r\nGET\r\n$1\r\n").requests, 0u);
     EXPECT_EQ(scanner.scan("k").requests, 0u);
     EXPECT_EQ(scanner.scan("\r\n").requests, 1u);
@@ -105,7 +107,7 @@ TEST(PinnedRequestScanner, PartialCommandIsCountedOnceComplete) {
 TEST(PinnedRequestScanner, StopsCountingWhenTheStreamIsNotResp) {
     for (std::string bad : {"*x\r\n", "*2\r\n#3\r\n", "*1\r\n$-1\r\n", "*1\r\n$3x\r\n", "*1\r\n$-2\r\n", "*--1\r\n", "*\r\n",
                             "*2\r\n$4\r\ninfo\r\n$x"}) {
-        pinned_request_scanner scanner;
+        pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
         scanner.scan(bad);
         EXPECT_FALSE(scanner.in_sync()) << printable(bad);
         EXPECT_EQ(scanner.held(), 0u) << printable(bad) << ": Redis must see it to answer the error";
@@ -145,7 +147,7 @@ TEST(PinnedRequestScanner, OtherNamesAreNotInfo) {
 }
 
 TEST(PinnedRequestScanner, HoldsOnlyWhatMayStillBeAnInfoRequest) {
-    pinned_request_scanner scanner;
+    pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
     const std::string partial_info = "*2\r\n$4\r\nINFO\r\n$7\r\nside";
     EXPECT_FALSE(scanner.scan(partial_info).info);
     EXPECT_EQ(scanner.held(), partial_info.size());
@@ -155,7 +157,7 @@ TEST(PinnedRequestScanner, HoldsOnlyWhatMayStillBeAnInfoRequest) {
     EXPECT_EQ(scanner.held(), 0u);
 
     // A large value streams through: its request is not held at any point.
-    pinned_request_scanner streaming;
+    pinned_request_scanner streaming{redis_sidecar::catalogue::pinned_request_effect};
     streaming.scan("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n");
     EXPECT_EQ(streaming.held(), 0u);
     const std::string chunk(1000, 'x');
@@ -166,7 +168,7 @@ TEST(PinnedRequestScanner, HoldsOnlyWhatMayStillBeAnInfoRequest) {
     EXPECT_EQ(streaming.scan("\r\n").requests, 1u);
 
     // Once a name differs from INFO, its request goes on at once.
-    pinned_request_scanner named;
+    pinned_request_scanner named{redis_sidecar::catalogue::pinned_request_effect};
     named.scan("*1\r\n$4\r\nINFX");
     EXPECT_EQ(named.held(), 0u);
     named.scan("\r\n*1\r\n$4\r\nIN");
@@ -179,7 +181,7 @@ TEST(PinnedRequestScanner, AnInfoRequestLongerThanTheLimitGoesToRedisAsItIs) {
     ASSERT_EQ(at_limit.size(), pinned_request_scanner::max_info_request);
     expect_for_every_split(at_limit, 1, {{0, at_limit.size()}});
     const std::string over = multibulk({"INFO", std::string(pinned_request_scanner::max_info_request, 's')});
-    pinned_request_scanner scanner;
+    pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
     scanner.scan(over.substr(0, over.size() - 1));
     EXPECT_EQ(scanner.held(), 0u);
     expect_for_every_split(over, 1);
@@ -212,7 +214,7 @@ TEST(PinnedRequestScanner, AgreesWithTheRequestParserOnRandomPipelines) {
         }
         std::vector<std::size_t> cuts;
         for (std::size_t at = 1 + random() % 700; at < stream.size(); at += 1 + random() % 700) cuts.push_back(at);
-        pinned_request_scanner scanner;
+        pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
         const findings scanned = scan_in_pieces(stream, cuts, scanner);
         EXPECT_EQ(scanned.requests, parsed.requests) << "round " << round;
         EXPECT_EQ(scanned.info, parsed.info) << "round " << round;
@@ -220,7 +222,7 @@ TEST(PinnedRequestScanner, AgreesWithTheRequestParserOnRandomPipelines) {
 }
 
 TEST(PinnedRequestScanner, FollowsTransactionsAndWhetherRepliesStillPairWithRequests) {
-    pinned_request_scanner scanner;
+    pinned_request_scanner scanner{redis_sidecar::catalogue::pinned_request_effect};
     scanner.scan(multibulk({"SELECT", "1"}) + multibulk({"multi"}) + multibulk({"SET", "k", "v"}));
     EXPECT_EQ(scanner.requests(), 3u);
     EXPECT_TRUE(scanner.in_multi());
@@ -241,7 +243,7 @@ TEST(PinnedRequestScanner, FollowsTransactionsAndWhetherRepliesStillPairWithRequ
                                   multibulk({"CLIENT", "REPLY", "OFF"}), multibulk({"HELLO", "3"}), multibulk({"RESET"}),
                                   multibulk({"PSYNC", "?", "-1"}), "  monitor\r\n", "\"get\" k\r\n", "*1\r\n$x"}) {
         for (const auto& [name, cuts] : split_plans(unpairing.size())) {
-            pinned_request_scanner one;
+            pinned_request_scanner one{redis_sidecar::catalogue::pinned_request_effect};
             std::size_t begin = 0;
             for (const std::size_t cut : cuts) {
                 for (std::size_t at = begin; at < cut;) at += one.scan(std::string_view(unpairing).substr(at, cut - at)).scanned;
