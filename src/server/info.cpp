@@ -8,62 +8,62 @@
 
 namespace redis_sidecar::server {
 
-using detail::info_line;
+using info_text::line;
 
 std::string format_sidecar_section(const sidecar_figures& f) {
     std::string out = "# Sidecar\r\n";
-    info_line(out, "sidecar_version", REDIS_SIDECAR_VERSION);
-    info_line(out, "mode", f.upstream_up ? "up" : "down");
-    info_line(out, "upstream", f.upstream_address);
-    info_line(out, "upstream_redis_version", f.redis_version);
-    info_line(out, "upstream_connections", f.upstream_connections);
-    info_line(out, "upstream_connections_ready", f.upstream_connections_ready);
-    info_line(out, "upstream_connection_failures", f.upstream_connection_failures);
-    info_line(out, "mode_transitions", f.mode_transitions);
-    info_line(out, "threads", f.threads);
-    info_line(out, "connected_clients", f.connected_clients);
-    info_line(out, "total_connections_received", f.total_connections);
-    info_line(out, "rejected_connections", f.rejected_connections);
-    info_line(out, "pinned_connections", f.pinned_connections);
-    info_line(out, "pinned_sessions_total", f.pinned_sessions_total);
-    info_line(out, "requests_forwarded", f.requests_forwarded);
-    info_line(out, "requests_local", f.requests_local);
-    info_line(out, "requests_failed", f.requests_failed);
-    info_line(out, "protocol_errors", f.protocol_errors);
-    info_line(out, "auth_failures", f.auth_failures);
-    info_line(out, "client_query_buffer_limit_disconnections", f.query_buffer_limit_disconnections);
-    info_line(out, "client_output_buffer_limit_disconnections", f.output_buffer_limit_disconnections);
-    info_line(out, "client_idle_timeout_disconnections", f.idle_timeout_disconnections);
-    info_line(out, "requests_pinned", f.requests_pinned);
+    line(out, "sidecar_version", REDIS_SIDECAR_VERSION);
+    line(out, "mode", f.upstream_up ? "up" : "down");
+    line(out, "upstream", f.upstream_address);
+    line(out, "upstream_redis_version", f.redis_version);
+    line(out, "upstream_connections", f.upstream_connections);
+    line(out, "upstream_connections_ready", f.upstream_connections_ready);
+    line(out, "upstream_connection_failures", f.upstream_connection_failures);
+    line(out, "mode_transitions", f.mode_transitions);
+    line(out, "threads", f.threads);
+    line(out, "connected_clients", f.connected_clients);
+    line(out, "total_connections_received", f.total_connections);
+    line(out, "rejected_connections", f.rejected_connections);
+    line(out, "pinned_connections", f.pinned_connections);
+    line(out, "pinned_sessions_total", f.pinned_sessions_total);
+    line(out, "requests_forwarded", f.requests_forwarded);
+    line(out, "requests_local", f.requests_local);
+    line(out, "requests_failed", f.requests_failed);
+    line(out, "protocol_errors", f.protocol_errors);
+    line(out, "auth_failures", f.auth_failures);
+    line(out, "client_query_buffer_limit_disconnections", f.query_buffer_limit_disconnections);
+    line(out, "client_output_buffer_limit_disconnections", f.output_buffer_limit_disconnections);
+    line(out, "client_idle_timeout_disconnections", f.idle_timeout_disconnections);
+    line(out, "requests_pinned", f.requests_pinned);
     // Upper bounds from the histogram's buckets (as /metrics has them), in microseconds.
-    info_line(out, "latency_forwarded_p50_us", f.latency_forwarded.quantile_bound_us(0.50));
-    info_line(out, "latency_forwarded_p99_us", f.latency_forwarded.quantile_bound_us(0.99));
-    info_line(out, "latency_local_p50_us", f.latency_local.quantile_bound_us(0.50));
-    info_line(out, "latency_local_p99_us", f.latency_local.quantile_bound_us(0.99));
+    line(out, "latency_forwarded_p50_us", f.latency_forwarded.quantile_bound_us(0.50));
+    line(out, "latency_forwarded_p99_us", f.latency_forwarded.quantile_bound_us(0.99));
+    line(out, "latency_local_p50_us", f.latency_local.quantile_bound_us(0.50));
+    line(out, "latency_local_p99_us", f.latency_local.quantile_bound_us(0.99));
     const recovery_figures& r = f.recovery;
-    info_line(out, "serving", r.serving);
-    info_line(out, "recovery_runs", r.runs);
-    info_line(out, "recovery_failures", r.failures);
-    info_line(out, "recovery_backlog", r.backlog);
-    info_line(out, "recovery_blacklist_written", r.blacklist_written);
-    info_line(out, "recovery_cache_keys_deleted", r.cache_keys_deleted);
-    info_line(out, "recovery_locks_written", r.locks_written);
-    info_line(out, "recovery_lock_conflicts", r.lock_conflicts);
-    info_line(out, "recovery_default_keys_dropped", r.default_keys_dropped);
+    line(out, "serving", r.serving);
+    line(out, "recovery_runs", r.runs);
+    line(out, "recovery_failures", r.failures);
+    line(out, "recovery_backlog", r.backlog);
+    line(out, "recovery_blacklist_written", r.blacklist_written);
+    line(out, "recovery_cache_keys_deleted", r.cache_keys_deleted);
+    line(out, "recovery_locks_written", r.locks_written);
+    line(out, "recovery_lock_conflicts", r.lock_conflicts);
+    line(out, "recovery_default_keys_dropped", r.default_keys_dropped);
     const local_store_figures& l = f.local;
     for (const local::key_class c : reported_key_classes)
-        info_line(out, "local_keys_" + std::string(local::key_class_name(c)), l.keys_by_class[static_cast<std::size_t>(c)]);
-    info_line(out, "journal_bytes", l.journal_bytes);
-    info_line(out, "journal_records", l.journal_records);
-    info_line(out, "journal_write_failures", l.journal_write_failures);
-    info_line(out, "journal_failing", l.journal_failing);
-    info_line(out, "owed_cache_invalidations", l.owed_cache_invalidations);
-    info_line(out, "owed_locks", l.owed_locks);
-    info_line(out, "owed_default_keys_to_drop", l.owed_default_keys_to_drop);
-    info_line(out, "mirror_readbacks", l.mirror_readbacks);
-    info_line(out, "mirror_readback_corrections", l.mirror_readback_corrections);
-    info_line(out, "mirror_readbacks_pending", l.mirror_readbacks_pending);
-    info_line(out, "mirror_readbacks_dropped", l.mirror_readbacks_dropped);
+        line(out, "local_keys_" + std::string(local::key_class_name(c)), l.keys_by_class[static_cast<std::size_t>(c)]);
+    line(out, "journal_bytes", l.journal_bytes);
+    line(out, "journal_records", l.journal_records);
+    line(out, "journal_write_failures", l.journal_write_failures);
+    line(out, "journal_failing", l.journal_failing);
+    line(out, "owed_cache_invalidations", l.owed_cache_invalidations);
+    line(out, "owed_locks", l.owed_locks);
+    line(out, "owed_default_keys_to_drop", l.owed_default_keys_to_drop);
+    line(out, "mirror_readbacks", l.mirror_readbacks);
+    line(out, "mirror_readback_corrections", l.mirror_readback_corrections);
+    line(out, "mirror_readbacks_pending", l.mirror_readbacks_pending);
+    line(out, "mirror_readbacks_dropped", l.mirror_readbacks_dropped);
     return out;
 }
 
@@ -113,4 +113,3 @@ sidecar_section_use sidecar_section_in_info(std::span<const std::string_view> se
 }
 
 }  // namespace redis_sidecar::server
-

@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-namespace redis_sidecar::server::detail {
+namespace redis_sidecar::server::info_text {
 
-inline void info_line(std::string& out, std::string_view key, std::string_view value) {
+inline void line(std::string& out, std::string_view key, std::string_view value) {
     out.append(key);
     out.push_back(':');
     out.append(value);
@@ -16,8 +16,8 @@ inline void info_line(std::string& out, std::string_view key, std::string_view v
 }
 
 template <std::integral Number>
-void info_line(std::string& out, std::string_view key, Number value) {
-    info_line(out, key, std::string_view(std::to_string(value)));
+void line(std::string& out, std::string_view key, Number value) {
+    line(out, key, std::string_view(std::to_string(value)));
 }
 
-}  // namespace redis_sidecar::server::detail
+}  // namespace redis_sidecar::server::info_text

@@ -12,7 +12,7 @@
 
 namespace redis_sidecar::server {
 
-using detail::info_line;
+using info_text::line;
 
 namespace {
 
@@ -101,7 +101,7 @@ std::string safe_info_name(std::string_view name) {
 
 // Fields the sidecar has no counterpart for, all 0.
 void zero_lines(std::string& out, std::initializer_list<std::string_view> keys) {
-    for (const std::string_view key : keys) info_line(out, key, "0");
+    for (const std::string_view key : keys) line(out, key, "0");
 }
 
 // Redis separates sections with an empty line.
@@ -112,44 +112,44 @@ std::string& next_section(std::string& out) {
 
 void append_server(std::string& s, const local_figures& f) {
     s.append("# Server\r\n");
-    info_line(s, "redis_version", f.redis_version);
-    info_line(s, "redis_git_sha1", "00000000");
-    info_line(s, "redis_git_dirty", "0");
-    info_line(s, "redis_build_id", "0000000000000000");
-    info_line(s, "redis_mode", "standalone");
-    info_line(s, "os", f.os);
-    info_line(s, "arch_bits", sizeof(void*) * 8);
-    info_line(s, "monotonic_clock", "POSIX clock_gettime");  // std::chrono::steady_clock
+    line(s, "redis_version", f.redis_version);
+    line(s, "redis_git_sha1", "00000000");
+    line(s, "redis_git_dirty", "0");
+    line(s, "redis_build_id", "0000000000000000");
+    line(s, "redis_mode", "standalone");
+    line(s, "os", f.os);
+    line(s, "arch_bits", sizeof(void*) * 8);
+    line(s, "monotonic_clock", "POSIX clock_gettime");  // std::chrono::steady_clock
 #if defined(BOOST_ASIO_DISABLE_EPOLL) && defined(BOOST_ASIO_HAS_IO_URING)
-    info_line(s, "multiplexing_api", "io_uring");
+    line(s, "multiplexing_api", "io_uring");
 #else
-    info_line(s, "multiplexing_api", "epoll");
+    line(s, "multiplexing_api", "epoll");
 #endif
-    info_line(s, "atomicvar_api", "c11-builtin");  // std::atomic
-    info_line(s, "gcc_version",
+    line(s, "atomicvar_api", "c11-builtin");  // std::atomic
+    line(s, "gcc_version",
               std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." + std::to_string(__GNUC_PATCHLEVEL__));
-    info_line(s, "process_id", f.process_id);
-    info_line(s, "process_supervised", f.process_supervised);
-    info_line(s, "run_id", f.run_id);
-    info_line(s, "tcp_port", f.tcp_port);
-    info_line(s, "server_time_usec", f.server_time_usec);
-    info_line(s, "uptime_in_seconds", f.uptime_seconds);
-    info_line(s, "uptime_in_days", f.uptime_seconds / 86400);
+    line(s, "process_id", f.process_id);
+    line(s, "process_supervised", f.process_supervised);
+    line(s, "run_id", f.run_id);
+    line(s, "tcp_port", f.tcp_port);
+    line(s, "server_time_usec", f.server_time_usec);
+    line(s, "uptime_in_seconds", f.uptime_seconds);
+    line(s, "uptime_in_days", f.uptime_seconds / 86400);
     // The local store's expiry and eviction run ten times a second, as Redis's cron at hz 10.
-    info_line(s, "hz", "10");
-    info_line(s, "configured_hz", "10");
+    line(s, "hz", "10");
+    line(s, "configured_hz", "10");
     // Redis's LRU clock: unix seconds in 24 bits.
-    info_line(s, "lru_clock", (f.server_time_usec / 1000000) & 0xFFFFFF);
-    info_line(s, "executable", f.executable);
-    info_line(s, "config_file", "");
-    info_line(s, "io_threads_active", "0");
+    line(s, "lru_clock", (f.server_time_usec / 1000000) & 0xFFFFFF);
+    line(s, "executable", f.executable);
+    line(s, "config_file", "");
+    line(s, "io_threads_active", "0");
 }
 
 void append_clients(std::string& s, const local_figures& f) {
     s.append("# Clients\r\n");
-    info_line(s, "connected_clients", f.connected_clients);
-    info_line(s, "cluster_connections", "0");
-    info_line(s, "maxclients", f.maxclients);
+    line(s, "connected_clients", f.connected_clients);
+    line(s, "cluster_connections", "0");
+    line(s, "maxclients", f.maxclients);
     zero_lines(s, {"client_recent_max_input_buffer", "client_recent_max_output_buffer", "blocked_clients",
                    "tracking_clients", "clients_in_timeout_table"});
 }
@@ -161,45 +161,45 @@ void append_memory(std::string& s, const local_figures& f) {
     const std::uint64_t peak = std::max(f.used_memory_peak, used);
     const std::uint64_t rss = f.used_memory_rss;
     s.append("# Memory\r\n");
-    info_line(s, "used_memory", used);
-    info_line(s, "used_memory_human", human_bytes(used));
-    info_line(s, "used_memory_rss", rss);
-    info_line(s, "used_memory_rss_human", human_bytes(rss));
-    info_line(s, "used_memory_peak", peak);
-    info_line(s, "used_memory_peak_human", human_bytes(peak));
-    info_line(s, "used_memory_peak_perc", ratio(used * 100, peak) + "%");
+    line(s, "used_memory", used);
+    line(s, "used_memory_human", human_bytes(used));
+    line(s, "used_memory_rss", rss);
+    line(s, "used_memory_rss_human", human_bytes(rss));
+    line(s, "used_memory_peak", peak);
+    line(s, "used_memory_peak_human", human_bytes(peak));
+    line(s, "used_memory_peak_perc", ratio(used * 100, peak) + "%");
     // All of the local store's memory is its dataset: nothing is allocated at start-up.
-    info_line(s, "used_memory_overhead", "0");
-    info_line(s, "used_memory_startup", "0");
-    info_line(s, "used_memory_dataset", used);
-    info_line(s, "used_memory_dataset_perc", ratio(used * 100, used == 0 ? 1 : used) + "%");
-    info_line(s, "allocator_allocated", used);
-    info_line(s, "allocator_active", rss);
-    info_line(s, "allocator_resident", rss);
-    info_line(s, "total_system_memory", f.total_system_memory);
-    info_line(s, "total_system_memory_human", human_bytes(f.total_system_memory));
+    line(s, "used_memory_overhead", "0");
+    line(s, "used_memory_startup", "0");
+    line(s, "used_memory_dataset", used);
+    line(s, "used_memory_dataset_perc", ratio(used * 100, used == 0 ? 1 : used) + "%");
+    line(s, "allocator_allocated", used);
+    line(s, "allocator_active", rss);
+    line(s, "allocator_resident", rss);
+    line(s, "total_system_memory", f.total_system_memory);
+    line(s, "total_system_memory_human", human_bytes(f.total_system_memory));
     // No Lua state, no functions: scripts are the known lock scripts, run natively.
     zero_lines(s, {"used_memory_lua", "used_memory_vm_eval"});
-    info_line(s, "used_memory_lua_human", "0B");
+    line(s, "used_memory_lua_human", "0B");
     zero_lines(s, {"used_memory_scripts_eval", "number_of_cached_scripts", "number_of_functions",
                    "number_of_libraries", "used_memory_vm_functions", "used_memory_vm_total"});
-    info_line(s, "used_memory_vm_total_human", "0B");
+    line(s, "used_memory_vm_total_human", "0B");
     zero_lines(s, {"used_memory_functions", "used_memory_scripts"});
-    info_line(s, "used_memory_scripts_human", "0B");
-    info_line(s, "maxmemory", f.maxmemory);
-    info_line(s, "maxmemory_human", human_bytes(f.maxmemory));
-    info_line(s, "maxmemory_policy", "allkeys-lru");
-    info_line(s, "allocator_frag_ratio", ratio(rss, used));
-    info_line(s, "allocator_frag_bytes", difference(rss, used));
-    info_line(s, "allocator_rss_ratio", ratio(rss, rss));
-    info_line(s, "allocator_rss_bytes", "0");
-    info_line(s, "rss_overhead_ratio", ratio(rss, rss));
-    info_line(s, "rss_overhead_bytes", "0");
-    info_line(s, "mem_fragmentation_ratio", ratio(rss, used));
-    info_line(s, "mem_fragmentation_bytes", difference(rss, used));
+    line(s, "used_memory_scripts_human", "0B");
+    line(s, "maxmemory", f.maxmemory);
+    line(s, "maxmemory_human", human_bytes(f.maxmemory));
+    line(s, "maxmemory_policy", "allkeys-lru");
+    line(s, "allocator_frag_ratio", ratio(rss, used));
+    line(s, "allocator_frag_bytes", difference(rss, used));
+    line(s, "allocator_rss_ratio", ratio(rss, rss));
+    line(s, "allocator_rss_bytes", "0");
+    line(s, "rss_overhead_ratio", ratio(rss, rss));
+    line(s, "rss_overhead_bytes", "0");
+    line(s, "mem_fragmentation_ratio", ratio(rss, used));
+    line(s, "mem_fragmentation_bytes", difference(rss, used));
     zero_lines(s, {"mem_not_counted_for_evict", "mem_replication_backlog", "mem_total_replication_buffers",
                    "mem_clients_slaves", "mem_clients_normal", "mem_cluster_links", "mem_aof_buffer"});
-    info_line(s, "mem_allocator", "libc");
+    line(s, "mem_allocator", "libc");
     zero_lines(s, {"active_defrag_running", "lazyfree_pending_objects", "lazyfreed_objects"});
 }
 
@@ -208,45 +208,45 @@ void append_persistence(std::string& s, const local_figures& f) {
     // what a failed AOF write is to Redis.
     s.append("# Persistence\r\n");
     zero_lines(s, {"loading", "async_loading", "current_cow_peak", "current_cow_size", "current_cow_size_age"});
-    info_line(s, "current_fork_perc", "0.00");
+    line(s, "current_fork_perc", "0.00");
     zero_lines(s, {"current_save_keys_processed", "current_save_keys_total", "rdb_changes_since_last_save",
                    "rdb_bgsave_in_progress"});
-    info_line(s, "rdb_last_save_time", f.server_time_usec / 1000000 - f.uptime_seconds);  // Redis: its start
-    info_line(s, "rdb_last_bgsave_status", "ok");
-    info_line(s, "rdb_last_bgsave_time_sec", "-1");
-    info_line(s, "rdb_current_bgsave_time_sec", "-1");
+    line(s, "rdb_last_save_time", f.server_time_usec / 1000000 - f.uptime_seconds);  // Redis: its start
+    line(s, "rdb_last_bgsave_status", "ok");
+    line(s, "rdb_last_bgsave_time_sec", "-1");
+    line(s, "rdb_current_bgsave_time_sec", "-1");
     zero_lines(s, {"rdb_saves", "rdb_last_cow_size", "rdb_last_load_keys_expired", "rdb_last_load_keys_loaded",
                    "aof_enabled", "aof_rewrite_in_progress", "aof_rewrite_scheduled"});
-    info_line(s, "aof_last_rewrite_time_sec", "-1");
-    info_line(s, "aof_current_rewrite_time_sec", "-1");
-    info_line(s, "aof_last_bgrewrite_status", "ok");
+    line(s, "aof_last_rewrite_time_sec", "-1");
+    line(s, "aof_current_rewrite_time_sec", "-1");
+    line(s, "aof_last_bgrewrite_status", "ok");
     zero_lines(s, {"aof_rewrites", "aof_rewrites_consecutive_failures"});
-    info_line(s, "aof_last_write_status", f.journal_failing ? "err" : "ok");
+    line(s, "aof_last_write_status", f.journal_failing ? "err" : "ok");
     zero_lines(s, {"aof_last_cow_size", "module_fork_in_progress", "module_fork_last_cow_size"});
 }
 
 void append_stats(std::string& s, const local_figures& f) {
     s.append("# Stats\r\n");
-    info_line(s, "total_connections_received", f.total_connections);
-    info_line(s, "total_commands_processed", f.total_commands);
+    line(s, "total_connections_received", f.total_connections);
+    line(s, "total_commands_processed", f.total_commands);
     zero_lines(s, {"instantaneous_ops_per_sec", "total_net_input_bytes", "total_net_output_bytes",
                    "total_net_repl_input_bytes", "total_net_repl_output_bytes"});
     for (const std::string_view key : {"instantaneous_input_kbps", "instantaneous_output_kbps",
                                        "instantaneous_input_repl_kbps", "instantaneous_output_repl_kbps"})
-        info_line(s, key, "0.00");
-    info_line(s, "rejected_connections", f.rejected_connections);
+        line(s, key, "0.00");
+    line(s, "rejected_connections", f.rejected_connections);
     zero_lines(s, {"sync_full", "sync_partial_ok", "sync_partial_err"});
-    info_line(s, "expired_keys", f.expired_keys);
-    info_line(s, "expired_stale_perc", "0.00");
+    line(s, "expired_keys", f.expired_keys);
+    line(s, "expired_stale_perc", "0.00");
     zero_lines(s, {"expired_time_cap_reached_count", "expire_cycle_cpu_milliseconds"});
-    info_line(s, "evicted_keys", f.evicted_keys);
+    line(s, "evicted_keys", f.evicted_keys);
     zero_lines(s, {"evicted_clients", "total_eviction_exceeded_time", "current_eviction_exceeded_time",
                    "keyspace_hits", "keyspace_misses", "pubsub_channels", "pubsub_patterns", "pubsubshard_channels",
                    "latest_fork_usec", "total_forks", "migrate_cached_sockets", "slave_expires_tracked_keys",
                    "active_defrag_hits", "active_defrag_misses", "active_defrag_key_hits", "active_defrag_key_misses",
                    "total_active_defrag_time", "current_active_defrag_time", "tracking_total_keys",
                    "tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies"});
-    info_line(s, "total_error_replies", f.total_error_replies);
+    line(s, "total_error_replies", f.total_error_replies);
     zero_lines(s, {"dump_payload_sanitizations", "total_reads_processed", "total_writes_processed",
                    "io_threaded_reads_processed", "io_threaded_writes_processed", "reply_buffer_shrinks",
                    "reply_buffer_expands"});
@@ -255,48 +255,48 @@ void append_stats(std::string& s, const local_figures& f) {
 void append_replication(std::string& s, const local_figures& f) {
     // A master without replicas and without a backlog, as a Redis that never had one.
     s.append("# Replication\r\n");
-    info_line(s, "role", "master");
-    info_line(s, "connected_slaves", "0");
-    info_line(s, "master_failover_state", "no-failover");
-    info_line(s, "master_replid", f.replid);
-    info_line(s, "master_replid2", "0000000000000000000000000000000000000000");
-    info_line(s, "master_repl_offset", "0");
-    info_line(s, "second_repl_offset", "-1");
-    info_line(s, "repl_backlog_active", "0");
-    info_line(s, "repl_backlog_size", "1048576");
-    info_line(s, "repl_backlog_first_byte_offset", "0");
-    info_line(s, "repl_backlog_histlen", "0");
+    line(s, "role", "master");
+    line(s, "connected_slaves", "0");
+    line(s, "master_failover_state", "no-failover");
+    line(s, "master_replid", f.replid);
+    line(s, "master_replid2", "0000000000000000000000000000000000000000");
+    line(s, "master_repl_offset", "0");
+    line(s, "second_repl_offset", "-1");
+    line(s, "repl_backlog_active", "0");
+    line(s, "repl_backlog_size", "1048576");
+    line(s, "repl_backlog_first_byte_offset", "0");
+    line(s, "repl_backlog_histlen", "0");
 }
 
 void append_cpu(std::string& s, const local_figures& f) {
     s.append("# CPU\r\n");
-    info_line(s, "used_cpu_sys", cpu_seconds(f.used_cpu_sys));
-    info_line(s, "used_cpu_user", cpu_seconds(f.used_cpu_user));
-    info_line(s, "used_cpu_sys_children", cpu_seconds(f.used_cpu_sys_children));
-    info_line(s, "used_cpu_user_children", cpu_seconds(f.used_cpu_user_children));
-    info_line(s, "used_cpu_sys_main_thread", cpu_seconds(f.used_cpu_sys_main_thread));
-    info_line(s, "used_cpu_user_main_thread", cpu_seconds(f.used_cpu_user_main_thread));
+    line(s, "used_cpu_sys", cpu_seconds(f.used_cpu_sys));
+    line(s, "used_cpu_user", cpu_seconds(f.used_cpu_user));
+    line(s, "used_cpu_sys_children", cpu_seconds(f.used_cpu_sys_children));
+    line(s, "used_cpu_user_children", cpu_seconds(f.used_cpu_user_children));
+    line(s, "used_cpu_sys_main_thread", cpu_seconds(f.used_cpu_sys_main_thread));
+    line(s, "used_cpu_user_main_thread", cpu_seconds(f.used_cpu_user_main_thread));
 }
 
 void append_commandstats(std::string& s, const local_figures& f) {
     // The local store counts calls, not their time; it refuses no call it counts.
     s.append("# Commandstats\r\n");
     for (const auto& [command, calls] : f.command_calls)
-        info_line(s, "cmdstat_" + safe_info_name(command),
+        line(s, "cmdstat_" + safe_info_name(command),
                   "calls=" + std::to_string(calls) + ",usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0");
 }
 
 void append_errorstats(std::string& s, const local_figures& f) {
     s.append("# Errorstats\r\n");
     for (const auto& [code, count] : f.error_counts)
-        info_line(s, "errorstat_" + safe_info_name(code), "count=" + std::to_string(count));
+        line(s, "errorstat_" + safe_info_name(code), "count=" + std::to_string(count));
 }
 
 void append_keyspace(std::string& s, const local_figures& f) {
     // Database 0 is the only one served while down; Redis lists a database once it has keys.
     s.append("# Keyspace\r\n");
     if (f.keys > 0 || f.keys_with_expiry > 0)
-        info_line(s, "db0", "keys=" + std::to_string(f.keys) + ",expires=" + std::to_string(f.keys_with_expiry) +
+        line(s, "db0", "keys=" + std::to_string(f.keys) + ",expires=" + std::to_string(f.keys_with_expiry) +
                                 ",avg_ttl=0");
 }
 
