@@ -127,7 +127,7 @@ void append_server(std::string& s, const local_figures& f) {
 #endif
     line(s, "atomicvar_api", "c11-builtin");  // std::atomic
     line(s, "gcc_version",
-              std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." + std::to_string(__GNUC_PATCHLEVEL__));
+         std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." + std::to_string(__GNUC_PATCHLEVEL__));
     line(s, "process_id", f.process_id);
     line(s, "process_supervised", f.process_supervised);
     line(s, "run_id", f.run_id);
@@ -283,7 +283,7 @@ void append_commandstats(std::string& s, const local_figures& f) {
     s.append("# Commandstats\r\n");
     for (const auto& [command, calls] : f.command_calls)
         line(s, "cmdstat_" + safe_info_name(command),
-                  "calls=" + std::to_string(calls) + ",usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0");
+             "calls=" + std::to_string(calls) + ",usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0");
 }
 
 void append_errorstats(std::string& s, const local_figures& f) {
@@ -296,8 +296,8 @@ void append_keyspace(std::string& s, const local_figures& f) {
     // Database 0 is the only one served while down; Redis lists a database once it has keys.
     s.append("# Keyspace\r\n");
     if (f.keys > 0 || f.keys_with_expiry > 0)
-        line(s, "db0", "keys=" + std::to_string(f.keys) + ",expires=" + std::to_string(f.keys_with_expiry) +
-                                ",avg_ttl=0");
+        line(s, "db0",
+             "keys=" + std::to_string(f.keys) + ",expires=" + std::to_string(f.keys_with_expiry) + ",avg_ttl=0");
 }
 
 }  // namespace
