@@ -104,7 +104,9 @@ local_result local_service::execute(std::span<const std::string_view> args, std:
     const std::size_t pending_before = journal_->pending_records();
     const std::uint64_t refusals_before = refused_writes_;
     ++total_commands_;
+    const std::size_t reply_start = out.size();
     const std::string_view command = engine_.execute(args, out);
+    errors_.count(std::string_view(out).substr(reply_start));
     note_invalidation_pattern(command, args);
     note_deletions(command, args);
     journal_touched_keys();
@@ -472,6 +474,7 @@ void local_service::background_cycle() {
     std::lock_guard lock(mutex_);
     engine_.active_expire_cycle(expire_budget);
     engine_.keys().evict_if_needed(engine_.now_ms());
+    peak_used_memory_ = std::max<std::uint64_t>(peak_used_memory_, engine_.keys().used_memory());
     // Mirrored writes are in Redis already; their journal records go out in batches.
     // Refusals are logged by write_journal, once while the disk keeps refusing.
     if (journal_->pending_records() > 0) (void)write_journal();
@@ -572,13 +575,17 @@ void local_service::fill(local_figures& figures) {
     std::lock_guard lock(mutex_);
     const local::keyspace& keys = engine_.keys();
     figures.used_memory = keys.used_memory();
+    figures.used_memory_peak = peak_used_memory_;
     figures.maxmemory = maxmemory_;
+    figures.journal_failing = journal_failing_;
     figures.keys = keys.size();
     figures.keys_with_expiry = keys.volatile_count();
     figures.expired_keys = keys.expired_keys();
     figures.evicted_keys = keys.evicted_keys();
     figures.total_commands = total_commands_;
     figures.command_calls = engine_.command_calls();
+    figures.error_counts = errors_.by_code();
+    figures.total_error_replies = errors_.total();
 }
 
 local_store_figures local_service::store_figures() {

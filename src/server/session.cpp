@@ -22,6 +22,7 @@
 #include "redis_sidecar/protocol/reply_writer.hpp"
 #include "redis_sidecar/server/client_auth.hpp"
 #include "redis_sidecar/server/info.hpp"
+#include "redis_sidecar/server/local_info.hpp"
 #include "redis_sidecar/upstream/socket_read_buffer.hpp"
 
 namespace asio = boost::asio;
@@ -966,11 +967,14 @@ void session::answer_info(std::span<const std::string_view> args) {
 
 void session::answer_local_info(std::span<const std::string_view> sections) {
     local_figures figures;
+    fill_process_figures(figures);
     figures.redis_version = context_.pool->redis_version().empty() ? "7.0.0" : context_.pool->redis_version();
     figures.tcp_port = context_.settings.listen.port;
     figures.uptime_seconds = context_.uptime_seconds();
     figures.connected_clients = server_stats::get(context_.stats.connected_clients);
+    figures.maxclients = context_.settings.maxclients;
     figures.total_connections = server_stats::get(context_.stats.total_connections);
+    figures.rejected_connections = server_stats::get(context_.stats.rejected_connections);
     context_.local.fill(figures);
     std::string out;
     protocol::write_bulk(out, format_local_info(sections, figures, context_.sidecar_info()));

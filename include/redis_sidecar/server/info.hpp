@@ -7,8 +7,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/metrics/histogram.hpp"
@@ -119,29 +117,5 @@ void append_sidecar_section(std::string_view redis_reply, std::string_view secti
 /// or `sidecar` among others), or absent.
 enum class sidecar_section_use : std::uint8_t { absent, alone, appended };
 sidecar_section_use sidecar_section_in_info(std::span<const std::string_view> sections);
-
-/// What the local INFO shows while Redis is down.
-struct local_figures {
-    std::string redis_version;
-    std::uint16_t tcp_port = 0;
-    std::uint64_t uptime_seconds = 0;
-    std::uint64_t connected_clients = 0;
-    std::uint64_t total_connections = 0;
-    std::uint64_t total_commands = 0;
-    std::uint64_t used_memory = 0;
-    std::uint64_t maxmemory = 0;
-    std::uint64_t keys = 0;
-    std::uint64_t keys_with_expiry = 0;
-    std::uint64_t expired_keys = 0;
-    std::uint64_t evicted_keys = 0;
-    /// Calls per command, by lowercase name, sorted.
-    std::vector<std::pair<std::string, std::uint64_t>> command_calls;
-};
-
-/// The body of INFO's reply for `sections` (the arguments after INFO) as Redis 7.0 would shape
-/// it, from the local store's figures; `sidecar_section` is included for sidecar, all and
-/// everything, and for INFO with no argument or default.
-std::string format_local_info(std::span<const std::string_view> sections, const local_figures& figures,
-                              std::string_view sidecar_section);
 
 }  // namespace redis_sidecar::server

@@ -26,7 +26,9 @@
 #include "redis_sidecar/local/engine.hpp"
 #include "redis_sidecar/local/journal.hpp"
 #include "redis_sidecar/local/key_classes.hpp"
+#include "redis_sidecar/server/error_stats.hpp"
 #include "redis_sidecar/server/info.hpp"
+#include "redis_sidecar/server/local_info.hpp"
 #include "redis_sidecar/upstream/readback_queue.hpp"
 #include "redis_sidecar/upstream/reconciler.hpp"
 
@@ -134,7 +136,7 @@ public:
     /// that everything before is in Redis.
     void handover();
 
-    /// The local store's part of INFO's figures.
+    /// The local store's part of the local INFO's figures.
     void fill(local_figures& figures);
 
     std::uint64_t keys();
@@ -222,6 +224,8 @@ private:
     std::uint64_t readback_corrections_ = 0;  // readbacks that found another value, or none
 
     std::uint64_t total_commands_ = 0;
+    error_stats errors_;                 // error replies of local answers (INFO errorstats)
+    std::uint64_t peak_used_memory_ = 0;  // the store's highest used_memory, sampled at hz as Redis does
 };
 
 }  // namespace redis_sidecar::server

@@ -339,6 +339,9 @@ TEST_F(local_service_test, a_write_the_disk_refused_is_undone_in_the_safe_direct
         EXPECT_TRUE(store_->commit(before)) << "the disk refused nothing: the test's limit did not apply";
         EXPECT_EQ(store_->store_figures().journal_write_failures, 1u);
         EXPECT_EQ(store_->store_figures().journal_failing, 1u);
+        redis_sidecar::server::local_figures figures;
+        store_->fill(figures);
+        EXPECT_TRUE(figures.journal_failing);  // INFO persistence: aof_last_write_status:err
     }
     // Locks: as before the refused writes.
     EXPECT_EQ(run({"GET", "user_request_block_new"}), "$-1\r\n");
@@ -429,4 +432,30 @@ TEST_F(local_service_test, a_lock_deleted_beside_a_cache_key_is_dropped_by_its_r
     EXPECT_EQ(readbacks->take(), std::vector<std::string>{"user_request_block_b"});
     store_->apply_readback("user_request_block_b", std::nullopt, -1, false);
     EXPECT_EQ(run({"GETSET", "user_request_block_b", "1"}), "$-1\r\n");
+
+// INFO's errorstats and used_memory_peak while down come from the local answers.
+TEST_F(local_service_test, local_info_counts_error_replies_by_code_and_the_memory_peak) {
+    EXPECT_EQ(run({"SET", "n", "x"}), "+OK\r\n");
+    EXPECT_EQ(run({"INCR", "n"}), "-ERR value is not an integer or out of range\r\n");
+    EXPECT_EQ(run({"GET"}), "-ERR wrong number of arguments for 'get' command\r\n");
+    EXPECT_EQ(run({"EVALSHA", std::string(40, 'f'), "0"}).substr(0, 9), "-NOSCRIPT");
+    // Only the reply of the request counts, not what `out` held before it.
+    std::string out = "-ERR an earlier reply\r\n";
+    const std::vector<std::string_view> get = {"GET", "n"};
+    store_->execute(get, out);
+    EXPECT_EQ(out, "-ERR an earlier reply\r\n$1\r\nx\r\n");
+
+    const std::string big(100000, 'v');
+    EXPECT_EQ(run({"SET", "cache:big", big}), "+OK\r\n");
+    store_->background_cycle();  // samples the peak, as Redis's cron does
+    EXPECT_EQ(run({"DEL", "cache:big"}), ":1\r\n");
+
+    redis_sidecar::server::local_figures figures;
+    store_->fill(figures);
+    EXPECT_EQ(figures.total_error_replies, 3u);
+    EXPECT_EQ(figures.error_counts, (std::vector<std::pair<std::string, std::uint64_t>>{{"ERR", 2}, {"NOSCRIPT", 1}}));
+    EXPECT_GE(figures.used_memory_peak, big.size());
+    EXPECT_LT(figures.used_memory, big.size());
+    EXPECT_FALSE(figures.journal_failing);
+    EXPECT_EQ(figures.total_commands, 7u);
 }
