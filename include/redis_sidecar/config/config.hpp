@@ -25,29 +25,33 @@ struct output_buffer_limit {
     std::uint64_t soft_seconds = 0;
 };
 
-/// Every option of the sidecar; each field is a long flag and a config-file line of the same name.
+/// Every option of the sidecar; each field is a long flag and a config-file line of the same name,
+/// described once in the option table (option_table.hpp), which also holds the defaults.
 struct settings {
+    /// Every option at its default from the option table.
+    settings();
+
     /// listen: where clients connect over TCP.
-    endpoint listen{"127.0.0.1", 6380};
+    endpoint listen;
     /// unixsocket: an optional unix socket for clients (empty: none).
     std::string unixsocket;
     /// unixsocketperm: mode bits of the unix socket, as in redis.conf (0: leave the umask's).
-    unsigned unixsocketperm = 0;
+    unsigned unixsocketperm{};
     /// upstream: the Redis server everything is forwarded to.
-    endpoint upstream{"127.0.0.1", 6379};
+    endpoint upstream;
     /// upstream-connections: shared, pipelined connections to Redis (per thread).
-    unsigned upstream_connections = 2;
+    unsigned upstream_connections{};
     /// upstream-spread: clients spread over the shared connections (by client id) instead of all
     /// using the first ready one while the others stand by.
-    bool upstream_spread = false;
+    bool upstream_spread{};
     /// upstream-timeout: a request Redis has not answered after this long fails its connection.
-    unsigned upstream_timeout_ms = 500;
+    unsigned upstream_timeout_ms{};
     /// upstream-batch-delay: microseconds a shared connection holds requests before writing them,
     /// so more of them leave in one write and Redis reads them in one read (0: none).
-    unsigned upstream_batch_delay_us = 0;
+    unsigned upstream_batch_delay_us{};
     /// probe-interval: while Redis is down, how often reconnecting is tried (backing off to 4x);
     /// while up, how long a shared connection may idle before a heartbeat PING.
-    unsigned probe_interval_ms = 250;
+    unsigned probe_interval_ms{};
     /// upstream-user: ACL user for AUTH to Redis (empty: the default user).
     std::string upstream_user;
     /// upstream-password-file: file whose first line is the password for AUTH to Redis.
@@ -55,7 +59,7 @@ struct settings {
     /// The password read from upstream_password_file (never taken from argv).
     std::string upstream_password;
     /// upstream-tls: every connection to Redis goes over TLS (config text: yes or no).
-    bool upstream_tls = false;
+    bool upstream_tls{};
     /// upstream-tls-ca-file: PEM CA bundle Redis's certificate must chain to (empty: the system's
     /// default CA paths).
     std::string upstream_tls_ca_file;
@@ -68,33 +72,33 @@ struct settings {
     /// the host of `upstream`).
     std::string upstream_tls_server_name;
     /// upstream-tls-verify: verify Redis's certificate chain and name (yes or no; no logs a warning).
-    bool upstream_tls_verify = true;
+    bool upstream_tls_verify{};
     /// max-pinned: dedicated upstream connections for stateful clients (per thread).
-    unsigned max_pinned = 1000;
+    unsigned max_pinned{};
     /// max-inflight: requests a client may have waiting for replies before reading from it pauses.
-    unsigned max_inflight = 4096;
+    unsigned max_inflight{};
     /// maxclients: client connections accepted at once; past it Redis's error is sent.
-    unsigned maxclients = 10000;
+    unsigned maxclients{};
     /// threads: event loops, each with its own listener share and upstream pool.
-    unsigned threads = 1;
+    unsigned threads{};
     /// shutdown-timeout: at SIGTERM/SIGINT the sidecar stops accepting and closes its connections;
     /// if that has not finished after this many ms, it exits anyway.
-    unsigned shutdown_timeout_ms = 5000;
+    unsigned shutdown_timeout_ms{};
     /// log-level: trace, debug, info, warn, error, critical or off.
-    std::string log_level = "info";
+    std::string log_level;
     /// local-maxmemory: bytes the local store may use while Redis is down; past it, keys of the
     /// cache and default classes are evicted (approximate LRU).
-    std::uint64_t local_maxmemory = 256ULL * 1024 * 1024;
+    std::uint64_t local_maxmemory{};
     /// blacklist-prefix: keys of revoked tokens (repeatable; longest prefix wins over the others).
-    std::vector<std::string> blacklist_prefixes{"jwt_token_blacklist_"};
+    std::vector<std::string> blacklist_prefixes;
     /// lock-prefix: keys of per-user request locks (repeatable).
-    std::vector<std::string> lock_prefixes{"user_request_block_"};
+    std::vector<std::string> lock_prefixes;
     /// cache-prefix: keys of the query cache (repeatable).
-    std::vector<std::string> cache_prefixes{"cache:"};
+    std::vector<std::string> cache_prefixes;
     /// journal-fsync: always (a durable write is on disk before its reply) or everysec.
-    std::string journal_fsync = "always";
+    std::string journal_fsync;
     /// data-dir: where durable state (the journal) lives.
-    std::string data_dir = "/var/lib/redis-sidecar";
+    std::string data_dir;
     /// metrics-listen: where Prometheus's /metrics and the /healthz check are served over HTTP
     /// (empty: not served).
     std::optional<endpoint> metrics_listen;
@@ -105,14 +109,14 @@ struct settings {
     std::string requirepass_file;
     /// client-query-buffer-limit: a client whose unparsed input grows past this many bytes is
     /// closed without a reply, as Redis does.
-    std::uint64_t client_query_buffer_limit = 1024ULL * 1024 * 1024;
+    std::uint64_t client_query_buffer_limit{};
     /// proto-max-bulk-len: the largest bulk argument of a request; a longer one is a protocol error.
-    std::uint64_t proto_max_bulk_len = 512ULL * 1024 * 1024;
-    /// client-output-buffer-limit: Redis's limit for normal clients (default 0 0 0: none).
+    std::uint64_t proto_max_bulk_len{};
+    /// client-output-buffer-limit: Redis's limit for normal clients (0 0 0: none).
     output_buffer_limit client_output_buffer_limit;
     /// timeout: seconds a client may stay idle (nothing read from it, nothing owed to it) before it
     /// is closed; 0: never. Pinned clients are never closed for idleness.
-    unsigned timeout = 0;
+    unsigned timeout{};
 };
 
 /// What `parse_command_line` asks the caller to do.
@@ -134,14 +138,16 @@ struct reload_plan {
     std::vector<std::string> need_restart;
 };
 
-/// Compares `running` with `fresh` option by option.
+/// Compares `running` with `fresh` option by option (every option of the option table).
 reload_plan plan_reload(const settings& running, const settings& fresh);
 
-/// Copies the options that may change in a running sidecar from `fresh` into `target`: log-level,
-/// upstream-timeout, probe-interval, max-pinned, max-inflight, maxclients, shutdown-timeout,
-/// local-maxmemory, the key-class prefixes, requirepass, client-query-buffer-limit,
-/// client-output-buffer-limit and timeout.
+/// Copies the options that may change in a running sidecar (those the option table marks
+/// reloadable) from `fresh` into `target`.
 void copy_reloadable(const settings& fresh, settings& target);
+
+/// The --help text: every flag, grouped as the config file groups them, with its default.
+std::string help_text();
+
 /// A size in Redis's syntax: digits, then optionally b, k (1000), kb (1024), m, mb, g or gb, in any
 /// case ("1gb", "512mb", "1048576"). Empty when `text` is not one or does not fit in 63 bits.
 std::optional<std::uint64_t> parse_size(std::string_view text);

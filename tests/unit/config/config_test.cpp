@@ -264,3 +264,49 @@ TEST(config, numbers_in_the_config_file_are_checked_too) {
     EXPECT_EQ(s.maxclients, 12u);
     EXPECT_EQ(s.local_maxmemory, 1024u * 1024);
 }
+
+// Program_options skips a word that follows no option when there are no positional options.
+TEST(config, a_word_that_is_no_option_is_refused) {
+    EXPECT_EQ(error_of({"6380"}), "unexpected argument '6380': every option is a flag, --name VALUE");
+    EXPECT_NE(error_of({"--threads", "2", "extra"}).find("'extra'"), std::string::npos);
+}
+
+TEST(config, a_new_requirepass_file_is_applied_as_requirepass_and_never_shown) {
+    const config_file first("first-secret\n");
+    const config_file second("second-secret\n");
+    const settings running = parse({"--requirepass-file", first.path().c_str()});
+    EXPECT_EQ(running.requirepass, "first-secret");
+    const settings fresh = parse({"--requirepass-file", second.path().c_str()});
+    const reload_plan plan = plan_reload(running, fresh);
+    EXPECT_EQ(plan.applied, std::vector<std::string>{"requirepass: (changed)"});
+    EXPECT_TRUE(plan.need_restart.empty());
+    settings copy = running;
+    copy_reloadable(fresh, copy);
+    EXPECT_EQ(copy.requirepass, "second-secret");
+    EXPECT_EQ(copy.requirepass_file, second.path());
+}
+
+TEST(config, a_new_upstream_password_needs_a_restart) {
+    const config_file first("first-secret\n");
+    const config_file second("second-secret\n");
+    const settings running = parse({"--upstream-password-file", first.path().c_str()});
+    const settings fresh = parse({"--upstream-password-file", second.path().c_str()});
+    const reload_plan plan = plan_reload(running, fresh);
+    EXPECT_TRUE(plan.applied.empty());
+    EXPECT_EQ(plan.need_restart, std::vector<std::string>{"upstream-password-file"});
+    settings copy = running;
+    copy_reloadable(fresh, copy);
+    EXPECT_EQ(copy.upstream_password, "first-secret");
+}
+
+// The defaults come from the option table; a parse without options gives the same settings.
+TEST(config, a_default_constructed_settings_is_every_default) {
+    const settings defaults;
+    const settings parsed = parse({});
+    for (const std::string& line : plan_reload(defaults, parsed).need_restart) ADD_FAILURE() << line;
+    for (const std::string& line : plan_reload(defaults, parsed).applied) ADD_FAILURE() << line;
+    EXPECT_EQ(defaults.local_maxmemory, 256ULL * 1024 * 1024);
+    EXPECT_EQ(defaults.cache_prefixes, std::vector<std::string>{"cache:"});
+    EXPECT_EQ(defaults.data_dir, "/var/lib/redis-sidecar");
+    EXPECT_FALSE(defaults.metrics_listen.has_value());
+}
