@@ -432,6 +432,7 @@ TEST_F(local_service_test, a_lock_deleted_beside_a_cache_key_is_dropped_by_its_r
     EXPECT_EQ(readbacks->take(), std::vector<std::string>{"user_request_block_b"});
     store_->apply_readback("user_request_block_b", std::nullopt, -1, false);
     EXPECT_EQ(run({"GETSET", "user_request_block_b", "1"}), "$-1\r\n");
+}
 
 // INFO's errorstats and used_memory_peak while down come from the local answers.
 TEST_F(local_service_test, local_info_counts_error_replies_by_code_and_the_memory_peak) {
