@@ -65,7 +65,7 @@ RESULTS=${RESULTS:-$HERE/results/latest.md}
 PY=/usr/bin/python3
 PATH=$PATH:/usr/sbin   # Debian installs nutcracker there
 
-case "${1:-}" in -h|--help) sed -n '2,37p' "$0"; exit 0;; esac
+case "${1:-}" in -h|--help) awk 'NR > 1 && /^#/ && !index($0, "shellcheck") { print; next } NR > 1 { exit }' "$0"; exit 0;; esac
 bad_knob() { echo "run.sh: $*" >&2; exit 2; }
 for ph in $PHASES; do [[ "$ph" =~ ^(forward|local|scale)$ ]] || bad_knob "unknown phase '$ph' in PHASES (forward|local|scale)"; done
 [[ "$MODE" =~ ^(bench|instr|both)$ ]] || bad_knob "MODE must be bench, instr or both, not '$MODE'"
@@ -97,6 +97,7 @@ source "$HERE/lib/phase_local.sh"
 source "$HERE/lib/phase_scale.sh"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+[[ " $PHASES " != *" forward "* ]] || forward_targets   # SIDECAR_VARIANTS checked before the build
 
 # ---------------------------------------------------------------- build
 if [[ "$BUILD" == 1 ]]; then

@@ -29,7 +29,8 @@ cleanup() {
   trap - EXIT INT TERM
   stop_all
   rm -rf "$WORK"/data-* 2>/dev/null || true
-  ((rc == 0)) || echo "run.sh: failed (rc=$rc); logs in $WORK" >&2
+  if ((rc == 2)); then rm -rf "$WORK"   # a bad knob: nothing ran
+  elif ((rc != 0)); then echo "run.sh: failed (rc=$rc); logs in $WORK" >&2; fi
   exit "$rc"
 }
 

@@ -21,8 +21,8 @@ forward_targets() {
   for variant in "${variants[@]}"; do
     [[ -n "$variant" ]] || continue
     name=${variant%%:*}; flags=${variant#*:}
-    [[ "$name" =~ ^[a-z][a-z0-9_]*$ && "$variant" == *:* ]] || die "SIDECAR_VARIANTS: '$variant' is not name:flags"
-    [[ " ${FW_NAME[*]} " != *" $name "* ]] || die "SIDECAR_VARIANTS: the name '$name' is taken"
+    [[ "$name" =~ ^[a-z][a-z0-9_]*$ && "$variant" == *:* ]] || bad_knob "SIDECAR_VARIANTS: '$variant' is not name:flags"
+    [[ " ${FW_NAME[*]} " != *" $name "* ]] || bad_knob "SIDECAR_VARIANTS: the name '$name' is taken"
     FW_NAME+=("$name"); FW_KIND+=(sidecar); FW_FLAGS+=("$flags")
   done
 }

@@ -3,6 +3,19 @@
 # IDLE_CONNS idle connections, then ACTIVE_CLIENTS active clients against CLIENTS, through the
 # sidecar and to Redis direct. Sourced by bench/run.sh.
 
+# wait_idle_stage STATE_DIR PID STAGE SECONDS: idle_clients.py's status once it names STAGE (or
+# whatever it says after SECONDS); stops the run if the client died.
+wait_idle_stage() {
+  local st="" i
+  for ((i = 0; i < $4 * 10; i++)); do
+    st=$(cat "$1/status" 2>/dev/null || true)
+    [[ "$st" == "$3"* ]] && break
+    kill -0 "$2" 2>/dev/null || die "idle client died (see $WORK/idle_clients.log)"
+    sleep 0.1
+  done
+  echo "$st"
+}
+
 phase_scale() {
   local rport sport state="$WORK/idle" ppid i cc want rss0 rss1 rss2 st
   free_port rport; free_port sport
@@ -21,13 +34,7 @@ phase_scale() {
     > "$WORK/idle_clients.log" 2>&1 &
   ppid=$!; KILL_PIDS+=("$ppid")
   want=$((IDLE_CONNS + 1))   # + the redis-cli asking
-  st=""
-  for ((i = 0; i < 2400; i++)); do   # <= 240 s
-    st=$(cat "$state/status" 2>/dev/null || true)
-    [[ "$st" == connected* ]] && break
-    kill -0 "$ppid" 2>/dev/null || die "idle client died (see $WORK/idle_clients.log)"
-    sleep 0.1
-  done
+  st=$(wait_idle_stage "$state" "$ppid" connected 240)
   [[ "$st" == "connected $IDLE_CONNS" ]] || die "idle client: '$st' (wanted $IDLE_CONNS; see $WORK/idle_clients.log)"
   cc=0
   for ((i = 0; i < 600; i++)); do   # <= 60 s
@@ -38,12 +45,7 @@ phase_scale() {
   ((cc >= want)) || die "sidecar shows connected_clients:$cc, expected >= $want"
   sleep 1; rss1=$(rss_kb "$scpid")
   touch "$state/ping"
-  for ((i = 0; i < 1500; i++)); do   # <= 150 s
-    st=$(cat "$state/status" 2>/dev/null || true)
-    [[ "$st" == pinged* ]] && break
-    kill -0 "$ppid" 2>/dev/null || die "idle client died (see $WORK/idle_clients.log)"
-    sleep 0.1
-  done
+  st=$(wait_idle_stage "$state" "$ppid" pinged 150)
   [[ "$st" == "pinged $IDLE_CONNS" ]] || die "idle client: '$st' after PING (wanted $IDLE_CONNS)"
   sleep 1; rss2=$(rss_kb "$scpid")
   cc=$(info_field "$sport" connected_clients)
