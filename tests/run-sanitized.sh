@@ -19,7 +19,7 @@ build_dir="${ASAN_BUILD_DIR:-build-asan}"
 jobs="${JOBS:-2}"
 
 echo "== build (${build_dir}, ASan + UBSan, -O0)"
-# Debug keeps assert() on. -O0 builds in 60% of -O1's time and the suite (mostly waiting on sockets)
+# Debug keeps assert() on. -O0 builds faster than -O1 and the suite (mostly waiting on sockets)
 # runs as fast; -g1 gives file:line in reports. The Google Benchmark suite is not built here.
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" \
     -DREDIS_SIDECAR_SANITIZE=ON -DCMAKE_DISABLE_FIND_PACKAGE_benchmark=ON >/dev/null

@@ -1,5 +1,5 @@
 // floor-server: the least a RESP key-value server can do per request on this machine, a yardstick
-// for bench/run.sh (bench/README.md, "Session 13: the floor"). One thread, one epoll loop, no
+// for bench/run.sh (bench/README.md, "floor-server"). One thread, one epoll loop, no
 // logging, no persistence, no expiry: it parses a request with the sidecar's own parser (protocol/),
 // runs SET, GET or INCR on a hash map and writes the replies of a loop's turn at its end, as Redis
 // does. What it costs per request is the kernel's socket work plus next to nothing, the floor under

@@ -3,8 +3,8 @@
 /// (a session's reply runs, a shared connection's unanswered requests). A std::deque allocates a
 /// block when the queue crosses into a new one and frees it when the queue leaves it, which under
 /// load is a malloc and a free every few requests, and it allocates a block up front even when
-/// empty (about 0.6 KB per idle client). This ring allocates nothing until the first push and
-/// nothing more once it is as large as the queue gets; it never shrinks.
+/// empty (a 512-byte block and its map, per idle client). This ring allocates nothing until the
+/// first push and nothing more once it is as large as the queue gets; it never shrinks.
 
 #include <cstddef>
 #include <memory>

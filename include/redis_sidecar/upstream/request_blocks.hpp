@@ -7,14 +7,12 @@
 /// answered.
 ///
 /// Why blocks and not one growing buffer per write: under load dozens of writes wait for replies at
-/// once, of sizes that vary from a few hundred bytes to all the clients' pipelines together (about
-/// 100 KB on average with 50 clients sending 1 KB SETs at -P 16, up to 850 KB). A buffer per write
-/// that had to grow copied what it held so far, and fresh ones were allocated for a third of the
-/// writes: 5 % of the sidecar's CPU in that row. Arenas of one size are reused as they are.
+/// once, of sizes that vary from a few hundred bytes to all the clients' pipelines together. A
+/// buffer per write that has to grow copies what it holds so far, and fresh ones have to be
+/// allocated for many writes; arenas of one size are reused as they are.
 ///
-/// Why large requests are shared and small ones copied: the copy of a 1 KB request was the
-/// sidecar's largest user-space cost left with 1 KB SETs (`memmove`, 6 % of its CPU on one guest
-/// and 1.2 % on another with faster copies). A shared request costs a block, one more buffer in
+/// Why large requests are shared and small ones copied: with large requests (1 KB SETs) their copy
+/// is the sidecar's largest user-space cost. A shared request costs a block, one more buffer in
 /// the gathered write (unless it directly follows the last one in the client's buffer) and holds
 /// the client's receive buffer until answered; for a small request, copying is cheaper.
 
@@ -36,9 +34,8 @@ class request_blocks {
 public:
     /// Arena size; a request copied that is larger gets storage of its own size (freed once answered).
     static constexpr std::size_t block_capacity = 64 * 1024;
-    /// Spare arenas kept for later requests: 2 MB, more than the requests of 1,000 clients at
-    /// -P 16 with 64-byte values (about 900 KB of them wait at once; with 1 KB values, 50 clients'
-    /// pipelines are 850 KB).
+    /// Spare arenas kept for later requests: 2 MB, more than the requests that wait at once from
+    /// 1,000 clients pipelining 16 small requests each, or 50 clients pipelining 16 of 1 KB.
     static constexpr std::size_t spare_blocks_kept = 32;
     /// Requests at least this large are worth sharing instead of copying (`append_shared`).
     static constexpr std::size_t share_from_bytes = 512;

@@ -5,7 +5,7 @@
 /// Why: Boost 1.81's epoll reactor starts every read with a speculative `recv` and marks the
 /// socket drained only at EOF, so after a read that emptied the socket, the next one is a `recv`
 /// that fails with EAGAIN before the reactor waits for the epoll edge: one wasted system call per
-/// client read (`strace -c`: 2.08 `recvfrom` per request at -P 1, 1.04 of them EAGAIN). Marked
+/// client read, which at -P 1 nearly doubles the reads a request costs. Marked
 /// drained, the reactor skips that attempt and waits for the edge, which the next bytes raise
 /// (EPOLLET: an arrival after the short read makes a new edge, and the reactor then reads again
 /// whether or not a read is queued). Later Asio versions offer the same as a reactor option
