@@ -26,8 +26,7 @@ using command_handler = void (*)(command_context&);
 
 /// One entry of the command table.
 struct command_spec {
-    std::string_view name;  ///< lowercase
-    int arity;              ///< Redis's arity: n exactly, or -n for at least n
+    std::string_view name;  ///< lowercase, as the command catalogue names it ("script|load")
     command_handler handler;
     bool may_grow;  ///< may add memory (eviction runs after it when a budget is set)
 };

@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "commands.hpp"
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/protocol/name_table.hpp"
 #include "redis_sidecar/protocol/numbers.hpp"
 #include "redis_sidecar/protocol/reply_writer.hpp"
@@ -16,104 +17,67 @@ namespace detail {
 
 namespace {
 
+// The commands the local store runs, and how. Their arity, their subcommands and Redis's names for
+// them come from the command catalogue (Redis 7.0's own description): only what is ours is here.
 constexpr command_spec command_table[] = {
-    {"get", 2, get_command, false},
-    {"set", -3, set_command, true},
-    {"setnx", 3, setnx_command, true},
-    {"setex", 4, setex_command, true},
-    {"psetex", 4, psetex_command, true},
-    {"getset", 3, getset_command, true},
-    {"getdel", 2, getdel_command, false},
-    {"getex", -2, getex_command, false},
-    {"mget", -2, mget_command, false},
-    {"mset", -3, mset_command, true},
-    {"msetnx", -3, msetnx_command, true},
-    {"incr", 2, incr_command, true},
-    {"decr", 2, decr_command, true},
-    {"incrby", 3, incrby_command, true},
-    {"decrby", 3, decrby_command, true},
-    {"incrbyfloat", 3, incrbyfloat_command, true},
-    {"append", 3, append_command, true},
-    {"strlen", 2, strlen_command, false},
-    {"del", -2, del_command, false},
-    {"unlink", -2, del_command, false},
-    {"exists", -2, exists_command, false},
-    {"expire", -3, expire_command, false},
-    {"pexpire", -3, pexpire_command, false},
-    {"expireat", -3, expireat_command, false},
-    {"pexpireat", -3, pexpireat_command, false},
-    {"persist", 2, persist_command, false},
-    {"ttl", 2, ttl_command, false},
-    {"pttl", 2, pttl_command, false},
-    {"expiretime", 2, expiretime_command, false},
-    {"pexpiretime", 2, pexpiretime_command, false},
-    {"type", 2, type_command, false},
-    {"randomkey", 1, randomkey_command, false},
-    {"keys", 2, keys_command, false},
-    {"scan", -2, scan_command, false},
-    {"dbsize", 1, dbsize_command, false},
-    {"ping", -1, ping_command, false},
-    {"echo", 2, echo_command, false},
-    {"select", 2, select_command, false},
-    {"time", 1, time_command, false},
-    {"eval", -3, eval_command, false},
-    {"evalsha", -3, evalsha_command, false},
-};
-
-// Container commands: every subcommand Redis 7.0 has, so unknown ones get Redis's error and
-// known but unserved ones get ours. A null handler means "not served locally".
-struct container_spec {
-    std::string_view name;
-    std::string_view upper_name;
-    int arity;
-    std::span<const command_spec> subcommands;
-};
-
-constexpr command_spec script_subcommands[] = {
-    {"script|debug", -3, nullptr, false}, {"script|exists", -3, script_exists_command, false},
-    {"script|flush", -2, nullptr, false}, {"script|help", 2, nullptr, false},
-    {"script|kill", 2, nullptr, false},   {"script|load", 3, script_load_command, false},
-};
-
-constexpr command_spec command_subcommands[] = {
-    {"command|count", 2, command_count_command, false},
-    {"command|docs", -2, nullptr, false},
-    {"command|getkeys", -3, nullptr, false},
-    {"command|getkeysandflags", -3, nullptr, false},
-    {"command|help", 2, nullptr, false},
-    {"command|info", -2, nullptr, false},
-    {"command|list", -2, nullptr, false},
-};
-
-constexpr container_spec container_table[] = {
-    {"script", "SCRIPT", -2, script_subcommands},
-    {"command", "COMMAND", -1, command_subcommands},
+    {"get", get_command, false},
+    {"set", set_command, true},
+    {"setnx", setnx_command, true},
+    {"setex", setex_command, true},
+    {"psetex", psetex_command, true},
+    {"getset", getset_command, true},
+    {"getdel", getdel_command, false},
+    {"getex", getex_command, false},
+    {"mget", mget_command, false},
+    {"mset", mset_command, true},
+    {"msetnx", msetnx_command, true},
+    {"incr", incr_command, true},
+    {"decr", decr_command, true},
+    {"incrby", incrby_command, true},
+    {"decrby", decrby_command, true},
+    {"incrbyfloat", incrbyfloat_command, true},
+    {"append", append_command, true},
+    {"strlen", strlen_command, false},
+    {"del", del_command, false},
+    {"unlink", del_command, false},
+    {"exists", exists_command, false},
+    {"expire", expire_command, false},
+    {"pexpire", pexpire_command, false},
+    {"expireat", expireat_command, false},
+    {"pexpireat", pexpireat_command, false},
+    {"persist", persist_command, false},
+    {"ttl", ttl_command, false},
+    {"pttl", pttl_command, false},
+    {"expiretime", expiretime_command, false},
+    {"pexpiretime", pexpiretime_command, false},
+    {"type", type_command, false},
+    {"randomkey", randomkey_command, false},
+    {"keys", keys_command, false},
+    {"scan", scan_command, false},
+    {"dbsize", dbsize_command, false},
+    {"ping", ping_command, false},
+    {"echo", echo_command, false},
+    {"select", select_command, false},
+    {"time", time_command, false},
+    {"eval", eval_command, false},
+    {"evalsha", evalsha_command, false},
+    {"script|exists", script_exists_command, false},
+    {"script|load", script_load_command, false},
+    {"command|count", command_count_command, false},
 };
 
 // FLUSHALL/FLUSHDB are answered, but only with a refusal: they would wipe the blacklist mirror.
 constexpr command_spec flush_table[] = {
-    {"flushall", -1, flush_command, false},
-    {"flushdb", -1, flush_command, false},
+    {"flushall", flush_command, false},
+    {"flushdb", flush_command, false},
 };
 
-// The commands whose calls are counted, numbered in this order (FLUSHALL/FLUSHDB are only ever
+// The commands whose calls are counted, numbered in table order (FLUSHALL/FLUSHDB are only ever
 // refused). An array per engine is indexed by that number: no name lookup to count a call.
-constexpr std::span<const command_spec> counted_tables[] = {command_table, script_subcommands, command_subcommands};
+constexpr std::span<const command_spec> counted_tables[] = {command_table};
 
 constexpr std::string_view not_served_prefix = "ERR upstream Redis is unavailable; '";
 constexpr std::size_t max_name_length = 32;
-
-const container_spec* find_container(std::string_view lowercase_name) {
-    for (const container_spec& c : container_table) {
-        if (c.name == lowercase_name) return &c;
-    }
-    return nullptr;
-}
-
-bool arity_ok(int arity, std::size_t argc) {
-    const auto n = static_cast<std::size_t>(arity < 0 ? -arity : arity);
-    return arity > 0 ? argc == n : argc >= n;
-}
 
 void reply_not_served(std::string& out, std::string_view name) {
     std::string message(not_served_prefix);
@@ -125,47 +89,42 @@ void reply_not_served(std::string& out, std::string_view name) {
     reply_error_sanitized(out, message);
 }
 
-void reply_unknown_subcommand(std::string& out, const container_spec& container, std::string_view sub) {
+void reply_unknown_subcommand(std::string& out, std::string_view container, std::string_view sub) {
     std::string message = "ERR unknown subcommand '";
     message.append(c_string(sub).substr(0, 128));
     message.append("'. Try ");
-    message.append(container.upper_name);
+    for (char c : container) message.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     message.append(" HELP.");
     reply_error_sanitized(out, message);
 }
 
-const command_spec* find_subcommand(const container_spec& container, std::string_view sub) {
-    std::array<char, max_name_length> buffer;
-    const std::string_view lower = protocol::lowercase_into(sub, buffer);
-    if (lower.empty()) return nullptr;
-    for (const command_spec& spec : container.subcommands) {
-        if (spec.name.substr(container.name.size() + 1) == lower) return &spec;
-    }
-    return nullptr;
+// A container command (SCRIPT, COMMAND...) is answered subcommand by subcommand only when the
+// local store runs one of them; any other container is not served as a whole.
+bool serves_a_subcommand(const catalogue::command_info& container) {
+    return std::any_of(container.subcommands.begin(), container.subcommands.end(),
+                       [](const catalogue::command_info& sub) { return find_command(sub.name) != nullptr; });
 }
 
-// Resolves a container command to the subcommand to run; writes the reply itself (an error)
-// and returns nullptr when there is nothing to run.
-const command_spec* resolve_container(const container_spec& container, std::span<const std::string_view> args,
-                                      std::string& out) {
+// What Redis 7.0 would run for `args`: the command, or its subcommand for a container the local
+// store answers. Writes the reply itself (an error) and returns null when there is nothing to run.
+const catalogue::command_info* resolve(std::span<const std::string_view> args, std::string& out) {
+    static const std::shared_ptr<const catalogue::command_catalogue> redis_7_0 = catalogue::command_catalogue::builtin();
+    const catalogue::command_info* command = redis_7_0->find_name(args[0]);
+    if (command == nullptr) {
+        reply_not_served(out, args[0]);
+        return nullptr;
+    }
+    if (command->subcommands.empty() || !serves_a_subcommand(*command)) return command;
     if (args.size() == 1) {
-        if (arity_ok(container.arity, 1)) {
-            reply_not_served(out, container.name);
-        } else {
-            reply_arity_error(out, container.name);
-        }
+        if (command->arity_allows(1))
+            reply_not_served(out, command->name);
+        else
+            reply_arity_error(out, command->name);
         return nullptr;
     }
-    const command_spec* spec = find_subcommand(container, args[1]);
-    if (spec == nullptr) {
-        reply_unknown_subcommand(out, container, args[1]);
-        return nullptr;
-    }
-    if (spec->handler == nullptr) {
-        reply_not_served(out, spec->name);
-        return nullptr;
-    }
-    return spec;
+    const catalogue::command_info* sub = catalogue::command_catalogue::find_subcommand(*command, args[1]);
+    if (sub == nullptr) reply_unknown_subcommand(out, command->name, args[1]);
+    return sub;
 }
 
 // What counter_of returns for a command whose calls are not counted.
@@ -280,29 +239,29 @@ engine::engine(clock_function clock)
     : clock_(clock ? std::move(clock) : clock_function(system_clock_ms)), calls_(detail::counted_commands(), 0) {}
 
 bool engine::supports(std::string_view command_name) {
-    std::array<char, detail::max_name_length> buffer;
-    const std::string_view lower = protocol::lowercase_into(command_name, buffer);
-    if (lower.empty()) return false;
-    if (detail::find_container(lower) != nullptr) return true;
-    const detail::command_spec* spec = detail::find_command(lower);
+    const catalogue::command_info* command = catalogue::command_catalogue::builtin()->find_name(command_name);
+    if (command == nullptr) return false;
+    if (!command->subcommands.empty() && detail::serves_a_subcommand(*command)) return true;
+    const detail::command_spec* spec = detail::find_command(command->name);
     return spec != nullptr && spec->handler != detail::flush_command;
+}
+
+std::vector<std::string_view> engine::served_commands() {
+    std::vector<std::string_view> names;
+    for (const detail::command_spec& spec : detail::command_table) names.push_back(spec.name);
+    return names;
 }
 
 std::string_view engine::execute(std::span<const std::string_view> args, std::string& out, call_origin origin) {
     if (args.empty()) return {};  // the request parser never produces an empty command
-    std::array<char, detail::max_name_length> buffer;
-    const std::string_view lower = protocol::lowercase_into(args[0], buffer);
-    const detail::command_spec* spec = detail::find_command(lower);
+    const catalogue::command_info* command = detail::resolve(args, out);
+    if (command == nullptr) return {};
+    const detail::command_spec* spec = detail::find_command(command->name);
     if (spec == nullptr) {
-        const detail::container_spec* container = lower.empty() ? nullptr : detail::find_container(lower);
-        if (container == nullptr) {
-            detail::reply_not_served(out, args[0]);
-            return {};
-        }
-        spec = detail::resolve_container(*container, args, out);
-        if (spec == nullptr) return {};
+        detail::reply_not_served(out, command->name);
+        return {};
     }
-    if (!detail::arity_ok(spec->arity, args.size())) {
+    if (!command->arity_allows(args.size())) {
         detail::reply_arity_error(out, spec->name);
         return {};
     }

@@ -63,6 +63,9 @@ public:
     /// True when the engine serves `command_name` (any case) itself; for the others `execute`
     /// replies with an error that says Redis is down.
     static bool supports(std::string_view command_name);
+    /// The commands the engine runs itself, as the command catalogue names them ("script|load"):
+    /// the catalogue's `answered_locally` flag says the same (a unit test holds them together).
+    static std::vector<std::string_view> served_commands();
 
     /// The keyspace the commands work on (for mirroring, warm-up, expiry and eviction settings).
     keyspace& keys() { return keyspace_; }

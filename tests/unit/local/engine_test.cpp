@@ -1,8 +1,11 @@
 #include "redis_sidecar/local/engine.hpp"
 
+#include "redis_sidecar/catalogue/command_catalogue.hpp"
+
 #include <gtest/gtest.h>
 
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -204,3 +207,16 @@ TEST_F(engine_test, scan_with_type_and_match) {
 
 }  // namespace
 }  // namespace redis_sidecar::local
+
+// The command catalogue's `answered_locally` flag and the engine's own table name the same commands.
+TEST(engine_catalogue, the_catalogue_says_what_the_engine_runs) {
+    std::set<std::string> flagged;
+    for (const auto& command : redis_sidecar::catalogue::command_catalogue::builtin()->commands()) {
+        if (command.has(redis_sidecar::catalogue::answered_locally)) flagged.insert(command.name);
+        for (const auto& sub : command.subcommands)
+            if (sub.has(redis_sidecar::catalogue::answered_locally)) flagged.insert(sub.name);
+    }
+    std::set<std::string> served;
+    for (std::string_view name : redis_sidecar::local::engine::served_commands()) served.emplace(name);
+    EXPECT_EQ(flagged, served);
+}
