@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the protocol fuzz targets with clang in their own build directory and runs each one for
+# Builds the parsers' fuzz targets with clang in their own build directory and runs each one for
 # N seconds (default 60), the targets side by side (one process each; JOBS=1 runs them one after
 # the other). New inputs go to <build>/corpus/<target>, crashes to <build>/artifacts/<target>/;
 # the seed corpus in the tree is only read.
@@ -36,7 +36,7 @@ fuzz_target() {
   return "${status}"
 }
 
-targets=(request_parser reply_framer)
+targets=(request_parser reply_framer command_reply)
 status=0
 if [[ "${jobs}" -gt 1 ]]; then
   # Each target is one single-threaded process: on two cores both run in the time of one.

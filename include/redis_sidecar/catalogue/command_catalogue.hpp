@@ -138,6 +138,13 @@ key_range keys_of(const key_spec& spec, std::span<const std::string_view> args);
 /// options itself); 0 when there is none.
 std::size_t sort_store_key(std::span<const std::string_view> args);
 
+/// MIGRATE's key argument left empty because its KEYS option names the keys: no key, as Redis's
+/// own walk of MIGRATE's arguments says.
+inline bool is_migrate_placeholder(const command_info& command, std::span<const std::string_view> args,
+                                   std::size_t index) {
+    return index == 3 && args[3].empty() && command.name == "migrate";
+}
+
 /// Calls `visit(key_position)` for every key `args` names according to `command`'s key
 /// specifications, in specification order. In line: the forwarding path asks it of every write.
 template <typename Visit>
@@ -153,7 +160,7 @@ void for_each_key(const command_info& command, std::span<const std::string_view>
         const key_range range = keys_of(spec, args);
         if (range.empty()) continue;
         for (std::size_t i = range.first; i <= range.last && i < args.size(); i += range.step)
-            visit(key_position{i, spec.flags});
+            if (!is_migrate_placeholder(command, args, i)) visit(key_position{i, spec.flags});
     }
 }
 

@@ -92,7 +92,8 @@ TEST(command_catalogue, key_positions_of_every_form) {
     EXPECT_EQ(keys_of_request(c, {"xread", "COUNT", "2", "STREAMS", "s1", "s2", "0", "0"}), (strings{"s1", "s2"}));
     EXPECT_EQ(keys_of_request(c, {"xreadgroup", "GROUP", "g", "c", "BLOCK", "0", "streams", "s1", ">"}), strings{"s1"});
     // keyword from the end: MIGRATE ... KEYS k1 k2
-    EXPECT_EQ(keys_of_request(c, {"migrate", "h", "1", "", "0", "5000", "KEYS", "a", "b"}), (strings{"", "a", "b"}));
+    EXPECT_EQ(keys_of_request(c, {"migrate", "h", "1", "", "0", "5000", "KEYS", "a", "b"}), (strings{"a", "b"}));
+    EXPECT_EQ(keys_of_request(c, {"migrate", "h", "1", "k", "0", "5000"}), strings{"k"});
     // keyword with a start: GEORADIUS ... STORE dest
     EXPECT_EQ(keys_of_request(c, {"georadius", "g", "0", "0", "1", "km", "STORE", "dest"}), (strings{"g", "dest"}));
     // SORT's STORE: Redis's own walk of the options
