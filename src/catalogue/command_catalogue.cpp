@@ -80,8 +80,7 @@ key_spec parse_key_spec(std::string_view text, std::string_view line) {
     if (parts.size() != 3) throw std::invalid_argument("command table: bad key spec in: " + std::string(line));
     key_spec spec;
     for (std::string_view name : split(parts[0], ','))
-        for (const named_key_flag& f : key_flags)
-            if (f.name == name) spec.flags |= f.flag;
+        spec.flags |= key_flag_named(name);
     const std::string_view begin = parts[1];
     if (begin.starts_with('i')) {
         spec.begin = key_spec::begin_kind::index;
@@ -126,6 +125,18 @@ std::size_t find_keyword(const key_spec& spec, std::span<const std::string_view>
 
 }  // namespace
 
+std::uint32_t command_flag_named(std::string_view name) {
+    for (const named_flag& f : redis_flags)
+        if (f.name == name) return f.flag;
+    return 0;
+}
+
+std::uint16_t key_flag_named(std::string_view name) {
+    for (const named_key_flag& f : key_flags)
+        if (f.name == name) return f.flag;
+    return 0;
+}
+
 std::vector<command_info> parse_command_table(std::string_view text) {
     std::vector<command_info> commands;
     for (std::string_view line : split(text, '\n')) {
@@ -134,9 +145,7 @@ std::vector<command_info> parse_command_table(std::string_view text) {
         command_info info;
         info.name = lowercase(fields[0]);
         info.arity = to_int(fields[1], line);
-        for (std::string_view name : split(fields[2], ','))
-            for (const named_flag& f : redis_flags)
-                if (f.name == name) info.flags |= f.flag;
+        for (std::string_view name : split(fields[2], ',')) info.flags |= command_flag_named(name);
         for (std::size_t i = 3; i < fields.size(); ++i) info.keys.push_back(parse_key_spec(fields[i], line));
         const std::size_t bar = info.name.find('|');
         if (bar == std::string::npos) {

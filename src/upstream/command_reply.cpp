@@ -49,39 +49,18 @@ std::string lowercase(std::string_view text) {
     return out;
 }
 
-// The same names as COMMAND prints and the built-in table holds.
-std::uint32_t command_flags(const redisReply* flags) {
-    static constexpr std::pair<std::string_view, std::uint32_t> known[] = {
-        {"write", catalogue::write},         {"readonly", catalogue::readonly}, {"blocking", catalogue::blocking},
-        {"pubsub", catalogue::pubsub},       {"movablekeys", catalogue::movablekeys},
-        {"admin", catalogue::admin},         {"noscript", catalogue::noscript}, {"no_auth", catalogue::no_auth},
-    };
-    std::uint32_t out = 0;
+// Each flag name of `flags` (an array of statuses) as the catalogue reads it.
+template <typename Flags, typename Named>
+Flags flags_of(const redisReply* flags, Named named) {
+    Flags out = 0;
     if (!is_array(flags)) return out;
-    for (std::size_t i = 0; i < flags->elements; ++i)
-        for (const auto& [name, flag] : known)
-            if (text_of(flags->element[i]) == name) out |= flag;
-    return out;
-}
-
-std::uint16_t key_flags(const redisReply* flags) {
-    static constexpr std::pair<std::string_view, std::uint16_t> known[] = {
-        {"RO", catalogue::key_ro},         {"RW", catalogue::key_rw},         {"OW", catalogue::key_ow},
-        {"RM", catalogue::key_rm},         {"access", catalogue::key_access}, {"update", catalogue::key_update},
-        {"insert", catalogue::key_insert}, {"delete", catalogue::key_delete}, {"not_key", catalogue::key_not_key},
-        {"incomplete", catalogue::key_incomplete}, {"variable_flags", catalogue::key_variable_flags},
-    };
-    std::uint16_t out = 0;
-    if (!is_array(flags)) return out;
-    for (std::size_t i = 0; i < flags->elements; ++i)
-        for (const auto& [name, flag] : known)
-            if (text_of(flags->element[i]) == name) out |= flag;
+    for (std::size_t i = 0; i < flags->elements; ++i) out = static_cast<Flags>(out | named(text_of(flags->element[i])));
     return out;
 }
 
 key_spec key_spec_of(const redisReply* spec) {
     key_spec k;
-    k.flags = key_flags(field(spec, "flags"));
+    k.flags = flags_of<std::uint16_t>(field(spec, "flags"), catalogue::key_flag_named);
     const redisReply* begin = field(spec, "begin_search");
     const std::string_view begin_type = text_of(field(begin, "type"));
     const redisReply* begin_spec = field(begin, "spec");
@@ -120,7 +99,7 @@ std::optional<command_info> command_of(const redisReply* c) {
     command_info info;
     info.name = lowercase(text_of(c->element[0]));
     info.arity = static_cast<int>(c->element[1]->integer);
-    info.flags = command_flags(c->element[2]);
+    info.flags = flags_of<std::uint32_t>(c->element[2], catalogue::command_flag_named);
     const redisReply* specs = c->elements > 8 ? c->element[8] : nullptr;
     if (is_array(specs)) {
         for (std::size_t i = 0; i < specs->elements; ++i) info.keys.push_back(key_spec_of(specs->element[i]));

@@ -216,6 +216,11 @@ private:
 /// replies pair with requests (MULTI, EXEC/DISCARD, subscriptions, MONITOR, CLIENT, HELLO...).
 protocol::request_effect pinned_request_effect(std::string_view lowercase_name);
 
+/// The command_flag Redis names `name` in COMMAND's reply (0 for a flag the sidecar does not read).
+std::uint32_t command_flag_named(std::string_view name);
+/// The key_flag Redis names `name` in a key specification (0 for one the sidecar does not read).
+std::uint16_t key_flag_named(std::string_view name);
+
 /// Parses the built-in table's text (see generate_builtin.py): one command or subcommand a line.
 /// Throws std::invalid_argument naming the line on a malformed one.
 std::vector<command_info> parse_command_table(std::string_view text);
