@@ -35,8 +35,7 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=66:log_path=${
 echo "== ctest (${build_dir})"
 status=0
 # shellcheck disable=SC2086 # CTEST_ARGS is a list of words on purpose
-# Two at a time, as tests/run-all.sh: the tests mostly wait on sockets (ctest's time for this
-# suite went from about 350 s to 116 s on the 2-core machine).
+# Two at a time, as tests/run-all.sh: the tests mostly wait on sockets.
 ctest --test-dir "$build_dir" --output-on-failure -j"$jobs" \
     -E "${SANITIZED_EXCLUDE:-^(integration_benchmark|integration_soak|packaging_.*|systemd_unit_verify|bench_script)$}" \
     ${CTEST_ARGS:-} || status=$?

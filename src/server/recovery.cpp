@@ -125,8 +125,8 @@ asio::awaitable<void> recovery::learn_commands() {
     if (!on_commands_learned_) co_return;
     auto learned = co_await upstream::async_learn_commands(settings_);
     if (!learned) {
-        spdlog::warn("catalogue: Redis did not describe its commands (COMMAND); the built-in table of Redis 7.0's "
-                     "commands stays in use");
+        spdlog::warn("catalogue: Redis did not describe its commands (COMMAND); the command catalogue in use "
+                     "stays (the built-in Redis 7.0 table, or what an earlier recovery learned)");
         co_return;
     }
     auto catalogue = catalogue::command_catalogue::learned(std::move(*learned));

@@ -248,7 +248,8 @@ asio::awaitable<reconciliation_report> async_reconcile(const upstream_settings& 
     const open_result opened = co_await async_open(stream, settings, rx);
     if (!opened.error.empty()) co_return reconciliation_report{opened.error};
     reconciliation run(stream, rx, settings, options);
-    // In the order of DESIGN.md; each step only once the one before succeeded.
+    // Revocations first, then cache invalidations, then locks; each step only once the one before
+    // succeeded.
     bool ok = co_await run.write_blacklist(work.blacklist);
     if (ok) ok = co_await run.delete_keys(work.cache_keys);
     for (std::size_t i = 0; ok && i < work.cache_patterns.size(); ++i)

@@ -75,7 +75,7 @@ step X(std::initializer_list<std::string> args) { return {compare_mode::exact, a
 step U(std::initializer_list<std::string> args) { return {compare_mode::unordered, args}; }
 step N(std::initializer_list<std::string> args) { return {compare_mode::near, args}; }
 step T(std::initializer_list<std::string> args) { return {compare_mode::time, args}; }
-// The sidecar's own reply, by design not Redis's (DESIGN.md "Mode DOWN"): Redis does not run it.
+// The sidecar's own reply, by design not Redis's (README "When Redis is lost"): Redis does not run it.
 step O(std::string expected, std::initializer_list<std::string> args) {
     return {compare_mode::own, args, std::move(expected)};
 }

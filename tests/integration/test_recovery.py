@@ -1,5 +1,5 @@
 """Recovery: what the sidecar promised while Redis was down is applied to Redis before forwarding
-resumes (DESIGN.md "Key classes", column "on recovery").
+resumes (README "Nothing lost": the key classes, column "when Redis is back").
 
 - Cache invalidations made while down (DEL of a key, `scan_iter(match="cache:user:42:*")` + DELETE,
   KEYS pattern) delete those keys in Redis, also keys only Redis held; `cache:user:420:*` stays.

@@ -1,6 +1,6 @@
 #pragma once
 /// Key classes: what a key is to the product decides what happens to its writes across an outage
-/// (DESIGN.md "Key classes"). A key's class is that of the longest configured prefix it starts
+/// (README "Nothing lost"). A key's class is that of the longest configured prefix it starts
 /// with; a key matching none is of the default class.
 
 #include <cstdint>

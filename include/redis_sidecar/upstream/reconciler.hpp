@@ -1,6 +1,6 @@
 #pragma once
 /// Recovery: before forwarding resumes after an outage, Redis is brought up to date with what the
-/// sidecar promised while it was down (DESIGN.md "Key classes", "on recovery"):
+/// sidecar promised while it was down (README "Nothing lost": the key classes, on recovery):
 ///   1. every blacklist entry known locally is written with its absolute expiry (SET k v PXAT t),
 ///      which also re-seeds a Redis that restarted empty;
 ///   2. cache keys written or deleted while down are deleted, and so are the cache keys matching

@@ -1,4 +1,4 @@
-// The local store's durability rules (DESIGN.md "Key classes"), on a real journal in a temp dir.
+// The local store's durability rules (README "Nothing lost"), on a real journal in a temp dir.
 #include "redis_sidecar/server/local_service.hpp"
 
 #include <gtest/gtest.h>
