@@ -22,7 +22,7 @@
 #include "redis_sidecar/protocol/reply_writer.hpp"
 #include "redis_sidecar/server/client_auth.hpp"
 #include "redis_sidecar/server/info.hpp"
-#include "redis_sidecar/upstream/socket_read_buffer.hpp"
+#include "redis_sidecar/asio_ext/socket_read_buffer.hpp"
 
 namespace asio = boost::asio;
 using asio::as_tuple;
@@ -169,7 +169,7 @@ asio::awaitable<void> session::read_requests() {
         rx_.prepare_read(read_chunk);
         reading_ = true;
         auto [ec, n] = co_await socket_.async_read_some(
-            upstream::socket_read_buffer(rx_.writable(), rx_.writable_size()), as_tuple(use_awaitable));
+            asio_ext::socket_read_buffer(rx_.writable(), rx_.writable_size()), as_tuple(use_awaitable));
         reading_ = false;
         eof_probed_ = false;
         if (ec == asio::error::eof || (ec == asio::error::operation_aborted && eof_found_ && !stopped_)) {
@@ -375,7 +375,7 @@ void session::answer_locally(std::span<const std::string_view> args) {
     // no buffer of its own per request, no copy.
     std::string& destination = runs_.empty() ? out_ : runs_.back().local_after;
     const std::size_t reply_start = destination.size();
-    const local_result result = context_.local.execute(args, destination);
+    const store::local_result result = context_.local.execute(args, destination);
     if (!result) {
         ++batch_local_;
         ++batch_replied_now_;
@@ -549,7 +549,7 @@ void session::on_reply_failed(std::string_view reason, bool partial, std::string
     if (parsed.status == protocol::parse_status::complete && is_replay_safe(replay_parser_.args())) {
         // Whether or not Redis ran it, running it here gives the same state and a true answer.
         std::string answer;
-        if (const local_result result = context_.local.execute(replay_parser_.args(), answer)) {
+        if (const store::local_result result = context_.local.execute(replay_parser_.args(), answer)) {
             if (const std::error_code ec = context_.local.commit(result.refusals_before)) {
                 answer.clear();
                 protocol::write_error(answer, "ERR the sidecar could not store this write durably: " + ec.message());

@@ -25,7 +25,9 @@
 
 namespace redis_sidecar::server {
 
-class session : public upstream::reply_sink, public std::enable_shared_from_this<session> {
+class session : public upstream::reply_sink,
+                public store::commit_waiter,
+                public std::enable_shared_from_this<session> {
 public:
     using socket_type = boost::asio::generic::stream_protocol::socket;
 
@@ -42,7 +44,7 @@ public:
 
     std::uint64_t id() const { return id_; }
     /// The journal commit its durable replies waited for is done (`ec`: the disk refused).
-    void on_journal_committed(std::error_code ec);
+    void on_journal_committed(std::error_code ec) override;
 
     /// True once the client has a dedicated upstream connection.
     bool pinned() const { return pinned_ != nullptr; }
@@ -170,7 +172,7 @@ private:
     boost::asio::steady_timer wakeup_;
     bool reader_waiting_ = false;
     // The reader waits on the socket. A short read tells the reactor the socket is drained
-    // (upstream/socket_read_buffer.hpp), so a FIN reported together with the last bytes raises no
+    // (asio_ext/socket_read_buffer.hpp), so a FIN reported together with the last bytes raises no
     // later edge: the sweep asks an idle reader's socket once whether EOF is there.
     bool reading_ = false;
     bool eof_probed_ = false;  // since the last read completed

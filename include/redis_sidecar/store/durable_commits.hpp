@@ -7,21 +7,32 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
 #include <memory>
+#include <system_error>
 #include <vector>
 
-namespace redis_sidecar::server {
+namespace redis_sidecar::store {
 
 class local_service;
-class session;
+
+/// Holds replies that may go out once the journal records appended so far are stored.
+class commit_waiter {
+public:
+    /// The commit it waited for is done; `ec` says the disk refused it (its replies must then not
+    /// be acknowledged).
+    virtual void on_journal_committed(std::error_code ec) = 0;
+
+protected:
+    ~commit_waiter() = default;
+};
 
 class durable_commits {
 public:
     durable_commits(boost::asio::any_io_executor executor, local_service& local);
 
-    /// `waiter` holds replies that may go out once the journal records appended so far are
-    /// stored; it is told (session::on_journal_committed) after the commit at the end of this turn.
-    /// `refusals_before` is the local result's of its first reply still waiting.
-    void wait(std::shared_ptr<session> waiter, std::uint64_t refusals_before);
+    /// `waiter` is told after the commit at the end of this turn of the event loop, which stores
+    /// every journal record appended until then. `refusals_before` is the local result's of its
+    /// first reply still waiting.
+    void wait(std::shared_ptr<commit_waiter> waiter, std::uint64_t refusals_before);
 
     /// Commits now, for every waiter: a session about to forward behind a durable answer that is
     /// not stored yet (Redis came back meanwhile) cannot let Redis's reply overtake it.
@@ -32,9 +43,9 @@ private:
 
     boost::asio::any_io_executor executor_;
     local_service& local_;
-    std::vector<std::shared_ptr<session>> waiting_;
+    std::vector<std::shared_ptr<commit_waiter>> waiting_;
     std::uint64_t refusals_before_ = 0;  // the lowest of the waiters
     bool posted_ = false;
 };
 
-}  // namespace redis_sidecar::server
+}  // namespace redis_sidecar::store

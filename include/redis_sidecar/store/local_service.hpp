@@ -25,11 +25,11 @@
 #include "redis_sidecar/local/engine.hpp"
 #include "redis_sidecar/local/journal.hpp"
 #include "redis_sidecar/local/key_classes.hpp"
-#include "redis_sidecar/server/info.hpp"
+#include "redis_sidecar/store/figures.hpp"
 #include "redis_sidecar/upstream/readback_queue.hpp"
 #include "redis_sidecar/upstream/reconciler.hpp"
 
-namespace redis_sidecar::server {
+namespace redis_sidecar::store {
 
 using upstream::reconciliation_work;
 
@@ -216,4 +216,4 @@ private:
     std::uint64_t total_commands_ = 0;
 };
 
-}  // namespace redis_sidecar::server
+}  // namespace redis_sidecar::store

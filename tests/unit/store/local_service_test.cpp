@@ -1,5 +1,5 @@
 // The local store's durability rules (DESIGN.md "Key classes"), on a real journal in a temp dir.
-#include "redis_sidecar/server/local_service.hpp"
+#include "redis_sidecar/store/local_service.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-using redis_sidecar::server::local_result;
-using redis_sidecar::server::local_service;
+using redis_sidecar::store::local_result;
+using redis_sidecar::store::local_service;
 
 namespace {
 
@@ -167,8 +167,8 @@ TEST_F(local_service_test, handover_forgets_the_locks_released_during_the_outage
 
 // --- readbacks: the lock mirror converges to Redis's order (upstream/readback_queue.hpp) --------
 
-using redis_sidecar::server::readback_effect;
-using redis_sidecar::server::readback_effect_for;
+using redis_sidecar::store::readback_effect;
+using redis_sidecar::store::readback_effect_for;
 using redis_sidecar::local::key_class;
 
 TEST(readback_rules, a_lock_follows_redis_unless_it_is_owed_to_redis_or_a_newer_readback_comes) {
