@@ -3,14 +3,13 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-
 #include <algorithm>
-#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "store_test_support.hpp"
 
 using redis_sidecar::store::local_result;
 using redis_sidecar::store::local_service;
@@ -20,10 +19,7 @@ namespace {
 class local_service_test : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("local_service_test_" + std::to_string(::getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
+        dir_ = fresh_test_dir("local_service_test");
         settings_.data_dir = dir_.string();
         open();
     }
@@ -272,33 +268,6 @@ TEST_F(local_service_test, a_readback_never_drops_a_revocation) {
 }
 
 namespace {
-
-// Makes the disk refuse the journal's next writes: a file size limit just above the journal's
-// size (the kernel then fails write() with EFBIG; SIGXFSZ is ignored meanwhile). The test's own
-// output goes to pipes and terminals, which the limit does not concern.
-class disk_refusal {
-public:
-    explicit disk_refusal(const std::filesystem::path& dir) {
-        ::getrlimit(RLIMIT_FSIZE, &saved_);
-        old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-        std::uintmax_t largest = 0;
-        for (const auto& f : std::filesystem::directory_iterator(dir))
-            if (f.is_regular_file()) largest = std::max(largest, f.file_size());
-        rlimit tight = saved_;
-        tight.rlim_cur = static_cast<rlim_t>(largest + 1);
-        ::setrlimit(RLIMIT_FSIZE, &tight);
-    }
-    ~disk_refusal() {
-        ::setrlimit(RLIMIT_FSIZE, &saved_);
-        std::signal(SIGXFSZ, old_handler_);
-    }
-    disk_refusal(const disk_refusal&) = delete;
-    disk_refusal& operator=(const disk_refusal&) = delete;
-
-private:
-    rlimit saved_{};
-    void (*old_handler_)(int) = nullptr;
-};
 
 std::vector<std::string> keys_of(const std::vector<redis_sidecar::upstream::reconciliation_work::entry>& entries) {
     std::vector<std::string> keys;
