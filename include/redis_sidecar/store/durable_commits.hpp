@@ -1,8 +1,9 @@
 #pragma once
 /// Group commit of the local store's journal across the sessions of one event loop: every session
-/// that answered durable writes (revocations, locks, cache invalidations while Redis is down)
-/// during a turn of the loop waits for one journal commit at the end of that turn, so concurrent
-/// clients share one fsync instead of queueing one each.
+/// that answered durable writes during a turn of the loop (revocations, locks, cache invalidations
+/// while Redis is down, and the replay-safe writes the local store ran because Redis failed before
+/// answering them) waits for one journal commit at the end of that turn, so concurrent clients
+/// share one fsync instead of queueing one each. It is the only path that commits for replies.
 
 #include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
