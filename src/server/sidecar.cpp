@@ -51,7 +51,7 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
 
 struct sidecar::worker {
     worker(const config::settings& initial, const upstream::upstream_settings& upstream, server_stats& stats,
-           local_service& local, recovery& serving, const sidecar& owner)
+           store::local_service& local, store::recovery& serving, const sidecar& owner)
         : settings(initial),
           // One thread runs this loop and only it touches its sockets: no locking around each
           // socket operation (posts from other threads, e.g. a reload, stay safe).
@@ -78,7 +78,7 @@ struct sidecar::worker {
     }
 
     /// Recovery runs on this event loop (event loop 0).
-    void host(recovery& r) {
+    void host(store::recovery& r) {
         r.attach(io);
         hosted_recovery = &r;
     }
@@ -125,7 +125,7 @@ struct sidecar::worker {
     boost::asio::io_context io;
     std::shared_ptr<upstream::pool> pool;
     session_registry sessions;
-    durable_commits commits;
+    store::durable_commits commits;
     request_latency latency;
     std::shared_ptr<const catalogue::command_catalogue> commands = catalogue::command_catalogue::builtin();
     session_context context;
@@ -136,7 +136,7 @@ struct sidecar::worker {
     bool stopped = false;         // on this worker's thread only
     bool drain_finished = false;  // `drained` ran: it must run once per loop
     boost::asio::steady_timer client_sweep_timer{io};
-    recovery* hosted_recovery = nullptr;
+    store::recovery* hosted_recovery = nullptr;
 };
 
 namespace {
@@ -145,7 +145,7 @@ constexpr std::chrono::milliseconds background_period{100};
 
 // `stopped` is checked as well as the error: a timer that already fired when stop() cancelled it
 // still runs its handler with success, and re-arming then would keep the event loop alive for ever.
-void schedule_background(boost::asio::steady_timer& timer, local_service& local, const bool& stopped) {
+void schedule_background(boost::asio::steady_timer& timer, store::local_service& local, const bool& stopped) {
     timer.expires_after(background_period);
     timer.async_wait([&timer, &local, &stopped](boost::system::error_code ec) {
         if (ec || stopped) return;
@@ -168,8 +168,8 @@ void schedule_client_sweep(boost::asio::steady_timer& timer, session_registry& s
 sidecar::sidecar(const config::settings& settings)
     : settings_(settings),
       upstream_(upstream_settings_from(settings)),
-      local_(std::make_unique<local_service>(settings)),
-      recovery_(std::make_unique<recovery>(upstream_, *local_, key_classes_of(settings))) {
+      local_(std::make_unique<store::local_service>(settings)),
+      recovery_(std::make_unique<store::recovery>(upstream_, *local_, key_classes_of(settings))) {
     local_->set_readbacks(readbacks_);
     recovery_->set_on_commands_learned([this](std::shared_ptr<const catalogue::command_catalogue> learned) {
         adopt_commands(std::move(learned));

@@ -9,7 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "redis_sidecar/upstream/handshake.hpp"
-#include "redis_sidecar/upstream/socket_read_buffer.hpp"
+#include "redis_sidecar/asio_ext/socket_read_buffer.hpp"
 
 namespace asio = boost::asio;
 using asio::as_tuple;
@@ -114,7 +114,7 @@ asio::awaitable<void> pooled_connection::read_replies() {
     const unsigned generation = generation_;
     for (;;) {
         rx_.prepare(16 * 1024);
-        auto [ec, n] = co_await stream_.async_read_some(socket_read_buffer(rx_.writable(), rx_.writable_size()),
+        auto [ec, n] = co_await stream_.async_read_some(asio_ext::socket_read_buffer(rx_.writable(), rx_.writable_size()),
                                                         as_tuple(use_awaitable));
         if (generation != generation_) co_return;  // failed meanwhile (timeout, write error, stop)
         if (ec) {

@@ -7,7 +7,7 @@
 // is taken for that request's: a read or write of some other socket "completes" with EOF or
 // "No such file or directory" while the kernel still owns its buffer. In the sidecar that was the
 // `malloc(): unsorted double linked list corrupted` under redis-benchmark (the mirror feed cancels
-// its read every second). src/asio_io_uring_fix.hpp is the fix; under epoll this test passes anyway.
+// its read every second). include/redis_sidecar/asio_ext/io_uring_fix.hpp is the fix; under epoll this test passes anyway.
 //
 // Real sockets (a socket pair), no Redis. A reader drains a byte stream whose every byte is known
 // while a writer sends it in chunks of varying size and, now and then, starts a read on a second,

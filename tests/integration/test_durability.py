@@ -7,6 +7,8 @@ an empty Redis, a damaged journal and a full disk.
   through the sidecar and ends up back in Redis.
 - SIGKILL of the sidecar at random moments while a client revokes tokens (Redis down): every SET
   that got +OK is there after the restart.
+- Revocations in flight when Redis hangs, run by the local store instead: their +OK waits for the
+  journal commit, so a SIGKILL right after the replies loses none of them.
 - A damaged journal (torn tail, flipped byte, garbage over the header): the sidecar starts, says
   so in its log, and the records before the damage survive.
 - A full disk (64 KB tmpfs as --data-dir): the write that cannot be stored gets an error, not +OK,
@@ -21,8 +23,8 @@ import time
 import unittest
 
 from durability_support import (NOT_DURABLE_PREFIX, WEEK, ConnectionClosed, DurableEnv, DurableTestCase, RawClient,
-                                ReplyError, TmpfsMount, encode, missing_tokens, mode, new_tokens, revoke_ok, short,
-                                sidecar_only, token_key, ttls, wait_down, wait_for, wait_serving_redis)
+                                ReplyError, TmpfsMount, counter, encode, missing_tokens, mode, new_tokens, revoke_ok,
+                                short, sidecar_only, token_key, ttls, wait_down, wait_for, wait_serving_redis)
 
 # The TTL a token revoked with EX 604800 a few seconds ago must still have.
 FRESH_TTL = (WEEK - 10, WEEK)
@@ -173,6 +175,43 @@ class CrashWhileRevokingTest(DurableTestCase, unittest.TestCase):
         # They keep their TTL across the restarts (journaled with their absolute expiry).
         got = ttls(self.port, all_acked[-20:])
         self.assertTrue(all(WEEK - 60 <= x <= WEEK for x in got), got)
+
+
+@sidecar_only("the sidecar's durability")
+class InflightRevocationTest(DurableTestCase, unittest.TestCase):
+    """Revocations forwarded to a Redis that then hangs: when the upstream timeout fails them, the
+    local store runs them (a plain SET is replay-safe), and each +OK waits in its place for the
+    journal commit that stores it, as any durable local answer does (the event loop's group
+    commit). The replies behind each one (a GET of it, cache writes, a PING) keep their order."""
+
+    def pipeline(self, tokens):
+        commands = []
+        for t in tokens:
+            commands += [("SET", "cache:%s" % t, "v"), ("SET", "cache:%s:2" % t, "v"),
+                         ("SET", token_key(t), "1", "EX", WEEK), ("GET", token_key(t)), ("PING",)]
+        return commands, [b"OK", b"OK", b"OK", b"1", b"PONG"] * len(tokens)
+
+    def test_revocations_in_flight_when_redis_hangs_are_stored_before_their_ok(self):
+        tokens = new_tokens(40, "in-flight")
+        commands, expected = self.pipeline(tokens)
+        forwarded_before = counter(self.port, "requests_forwarded")
+        self.env.redis.pause()
+        self.addCleanup(self.resume_quietly)
+        with RawClient(self.port, timeout=5) as c:
+            c.send(b"".join(encode(*command) for command in commands))
+            replies = [c.read_reply() for _ in commands]
+        self.assertEqual(replies, expected, "replies out of order, or not the local store's")
+        # Every request but the PINGs went to Redis and came back failed: the case was exercised.
+        forwarded = counter(self.port, "requests_forwarded") - forwarded_before
+        if forwarded < len(commands) - len(tokens):
+            self.skipTest("only %d of the %d requests were forwarded before the sidecar found Redis hung"
+                          % (forwarded, len(commands) - len(tokens)))
+        self.env.kill_sidecar()
+        self.env.restart_sidecar()
+        wait_down(self.port, 5.0, "mode:down after the restart (Redis still stopped)")
+        missing = missing_tokens(self.port, tokens)
+        self.assertEqual(missing, [], "revocations acknowledged with +OK after Redis failed them are missing after "
+                         "kill -9 and restart: %s" % short(missing))
 
 
 @sidecar_only("the sidecar's journal")

@@ -21,6 +21,15 @@ namespace redis_sidecar::protocol {
 /// ASCII lowercase (command names are ASCII; no locale).
 constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
 
+/// Case-insensitive ASCII comparison with a lowercase literal. In line: the hot path asks it of
+/// every forwarded write (is it EVAL?), and the length alone nearly always answers.
+constexpr bool equals_lower(std::string_view text, std::string_view lowercase) {
+    if (text.size() != lowercase.size()) return false;
+    for (std::size_t i = 0; i < text.size(); ++i)
+        if (ascii_lower(text[i]) != lowercase[i]) return false;
+    return true;
+}
+
 /// `name` lowercased into `buffer`; empty when it is longer than the buffer, which the caller
 /// sizes to the longest name it looks up (a longer one cannot be in its table).
 template <std::size_t N>

@@ -54,6 +54,25 @@ public:
         --size_;
     }
 
+    /// Inserts `value` before the i-th element (i <= size()). Moves the i elements in front of it:
+    /// meant for positions near the front, off the hot path.
+    void insert(std::size_t i, T value) {
+        if (size_ == capacity_) grow();
+        head_ = (head_ + capacity_ - 1) & (capacity_ - 1);
+        ++size_;
+        for (std::size_t k = 0; k < i; ++k) relocate(k + 1, k);
+        std::construct_at(&(*this)[i], std::move(value));
+    }
+
+    /// Removes the i-th element (i < size()). Moves the i elements in front of it: meant for
+    /// positions near the front, off the hot path.
+    void erase(std::size_t i) {
+        std::destroy_at(&(*this)[i]);
+        for (std::size_t k = i; k > 0; --k) relocate(k - 1, k);
+        head_ = (head_ + 1) & (capacity_ - 1);
+        --size_;
+    }
+
     /// Destroys every element; the slots stay.
     void clear() {
         while (size_ > 0) pop_front();
@@ -84,6 +103,13 @@ private:
         slots_ = slots;
         capacity_ = capacity;
         head_ = 0;
+    }
+
+    // Moves the element at index `from` into the empty slot at index `to`, leaving `from` empty.
+    void relocate(std::size_t from, std::size_t to) {
+        T& element = (*this)[from];
+        std::construct_at(&(*this)[to], std::move(element));
+        std::destroy_at(&element);
     }
 
     T* slots_ = nullptr;

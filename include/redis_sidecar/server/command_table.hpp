@@ -42,13 +42,7 @@ routed_command route_command(const catalogue::command_catalogue& commands, std::
 /// however often they run. INCR, GETSET, SET NX and the like are not.
 bool is_replay_safe(const catalogue::command_catalogue& commands, std::span<const std::string_view> args);
 
-/// Case-insensitive ASCII comparison with a lowercase literal. In line: the hot path asks it of
-/// every forwarded write (is it EVAL?), and the length alone nearly always answers.
-inline bool equals_lower(std::string_view text, std::string_view lowercase) {
-    if (text.size() != lowercase.size()) return false;
-    for (std::size_t i = 0; i < text.size(); ++i)
-        if (protocol::ascii_lower(text[i]) != lowercase[i]) return false;
-    return true;
-}
+/// Case-insensitive comparison with a lowercase literal (protocol/name_table.hpp).
+using protocol::equals_lower;
 
 }  // namespace redis_sidecar::server

@@ -10,52 +10,15 @@
 
 #include "redis_sidecar/local/key_classes.hpp"
 #include "redis_sidecar/metrics/histogram.hpp"
+#include "redis_sidecar/store/figures.hpp"
 
 namespace redis_sidecar::server {
 
-/// The classes in the order INFO and /metrics list them.
-inline constexpr std::array<local::key_class, 4> reported_key_classes = {
-    local::key_class::blacklist, local::key_class::lock, local::key_class::cache, local::key_class::default_class};
-
-/// The local store's part of the sidecar's figures.
-struct local_store_figures {
-    /// Live keys, indexed by local::key_class.
-    std::array<std::uint64_t, 4> keys_by_class{};
-    std::uint64_t journal_bytes = 0;
-    std::uint64_t journal_records = 0;
-    /// Journal writes the disk refused (each fails the local answers waiting on it).
-    std::uint64_t journal_write_failures = 0;
-    /// 1 while the last journal write was refused (a full or failing disk), else 0.
-    std::uint64_t journal_failing = 0;
-    std::uint64_t owed_cache_invalidations = 0;
-    std::uint64_t owed_locks = 0;
-    std::uint64_t owed_default_keys_to_drop = 0;
-    /// Keys read back from Redis after mirrored writes (upstream/readback_queue.hpp).
-    std::uint64_t mirror_readbacks = 0;
-    /// Readbacks that changed whether or with which value the local copy held the key: a mirrored
-    /// write applied out of Redis's order, or a write made elsewhere.
-    std::uint64_t mirror_readback_corrections = 0;
-    /// Readbacks asked for and not applied yet (waiting, or in flight on the mirror feed).
-    std::uint64_t mirror_readbacks_pending = 0;
-    /// Readbacks not asked for because too many waited already.
-    std::uint64_t mirror_readbacks_dropped = 0;
-    std::uint64_t mirror_lock_invalidations = 0;  ///< lock keys Redis said changed elsewhere
-};
-
-/// Recovery's part of the sidecar's figures.
-struct recovery_figures {
-    /// "redis", "local (recovering)" or "local".
-    std::string serving;
-    std::uint64_t runs = 0;
-    std::uint64_t failures = 0;
-    /// Entries of the recovery in progress not yet applied to Redis.
-    std::uint64_t backlog = 0;
-    std::uint64_t blacklist_written = 0;
-    std::uint64_t cache_keys_deleted = 0;
-    std::uint64_t locks_written = 0;
-    std::uint64_t lock_conflicts = 0;
-    std::uint64_t default_keys_dropped = 0;
-};
+// The local store's and recovery's figures, which INFO and /metrics format.
+using store::local_figures;
+using store::local_store_figures;
+using store::recovery_figures;
+using store::reported_key_classes;
 
 /// Request latency as the sidecar sees it: from reading a request to its reply being ready to
 /// write. One per event loop, written by that loop only.

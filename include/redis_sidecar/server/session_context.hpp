@@ -11,10 +11,10 @@
 #include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/config/config.hpp"
 #include "redis_sidecar/server/client_auth.hpp"
-#include "redis_sidecar/server/durable_commits.hpp"
+#include "redis_sidecar/store/durable_commits.hpp"
 #include "redis_sidecar/server/info.hpp"
-#include "redis_sidecar/server/local_service.hpp"
-#include "redis_sidecar/server/recovery.hpp"
+#include "redis_sidecar/store/local_service.hpp"
+#include "redis_sidecar/store/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
 #include "redis_sidecar/upstream/pool.hpp"
 
@@ -55,11 +55,11 @@ struct session_context {
     server_stats& stats;
     session_registry& sessions;
     /// Answers while Redis is down; shared by every event loop.
-    local_service& local;
+    store::local_service& local;
     /// Whether clients are served by Redis or by the local store; shared by every event loop.
-    recovery& serving;
+    store::recovery& serving;
     /// This event loop's group commit of durable local writes.
-    durable_commits& commits;
+    store::durable_commits& commits;
     /// This event loop's request latency histograms.
     request_latency& latency;
     /// The "# Sidecar" INFO section, built from every event loop's state.

@@ -13,8 +13,8 @@
 #include "redis_sidecar/metrics/http_endpoint.hpp"
 #include "redis_sidecar/server/info.hpp"
 #include "redis_sidecar/server/client_auth.hpp"
-#include "redis_sidecar/server/local_service.hpp"
-#include "redis_sidecar/server/recovery.hpp"
+#include "redis_sidecar/store/local_service.hpp"
+#include "redis_sidecar/store/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
 #include "redis_sidecar/upstream/mirror_feed.hpp"
 #include "redis_sidecar/upstream/upstream_settings.hpp"
@@ -71,12 +71,12 @@ private:
     /// updates its timeouts.
     upstream::upstream_settings upstream_;
     server_stats stats_;
-    std::unique_ptr<local_service> local_;
+    std::unique_ptr<store::local_service> local_;
     /// Lock keys to read back after mirrored writes: asked for by every event loop's sessions,
     /// served by the mirror feed on event loop 0 (whichever feed is current after a reload).
     std::shared_ptr<upstream::readback_queue> readbacks_ = std::make_shared<upstream::readback_queue>();
     std::atomic<std::uint64_t> lock_invalidations_{0};
-    std::unique_ptr<recovery> recovery_;
+    std::unique_ptr<store::recovery> recovery_;
     std::uint64_t mirror_generation_ = 0;  // on the main loop's thread
     std::atomic<bool> stopping_{false};
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

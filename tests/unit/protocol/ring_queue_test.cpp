@@ -99,3 +99,48 @@ TEST(ring_queue, growing_moves_heap_strings_without_moving_their_bytes) {
     EXPECT_EQ(queue.front().data(), bytes);
     EXPECT_EQ(queue.front(), "being written");
 }
+
+// insert and erase near the front, across the wrap-around and growth, against a std::deque.
+TEST(ring_queue, inserts_and_erases_in_the_middle_like_a_deque) {
+    ring_queue<std::string> queue;
+    std::deque<std::string> expected;
+    int next = 0;
+    for (int round = 0; round < 300; ++round) {
+        const std::string value = "value-" + std::to_string(next++) + std::string(20, 'x');
+        const std::size_t at = expected.empty() ? 0 : static_cast<std::size_t>(round) % (expected.size() + 1);
+        queue.insert(at, value);
+        expected.insert(expected.begin() + static_cast<std::ptrdiff_t>(at), value);
+        if (round % 3 == 0) {
+            const std::size_t gone = static_cast<std::size_t>(round / 3) % expected.size();
+            queue.erase(gone);
+            expected.erase(expected.begin() + static_cast<std::ptrdiff_t>(gone));
+        }
+        if (round % 4 == 0 && !expected.empty()) {
+            queue.pop_front();
+            expected.pop_front();
+        }
+        if (round % 5 == 0) {
+            queue.push_back(value);
+            expected.push_back(value);
+        }
+        ASSERT_EQ(queue.size(), expected.size());
+        for (std::size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(queue[i], expected[i]) << "round " << round;
+    }
+}
+
+// What insert and erase move is destroyed once, and nothing leaks.
+TEST(ring_queue, insert_and_erase_release_every_element) {
+    const auto tracked = std::make_shared<int>(0);
+    {
+        ring_queue<std::shared_ptr<int>> queue;
+        for (int i = 0; i < 5; ++i) queue.push_back(tracked);
+        queue.pop_front();
+        queue.pop_front();
+        for (int i = 0; i < 9; ++i) queue.insert(static_cast<std::size_t>(i) % 3, tracked);
+        EXPECT_EQ(tracked.use_count(), 1 + 12);
+        queue.erase(4);
+        queue.erase(0);
+        EXPECT_EQ(tracked.use_count(), 1 + 10);
+    }
+    EXPECT_EQ(tracked.use_count(), 1);
+}

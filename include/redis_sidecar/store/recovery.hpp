@@ -15,11 +15,11 @@
 
 #include "redis_sidecar/catalogue/command_catalogue.hpp"
 #include "redis_sidecar/local/key_classes.hpp"
-#include "redis_sidecar/server/info.hpp"
-#include "redis_sidecar/server/local_service.hpp"
+#include "redis_sidecar/store/figures.hpp"
+#include "redis_sidecar/store/local_service.hpp"
 #include "redis_sidecar/upstream/upstream_settings.hpp"
 
-namespace redis_sidecar::server {
+namespace redis_sidecar::store {
 
 class recovery {
 public:
@@ -88,4 +88,4 @@ private:
     std::atomic<std::uint64_t> backlog_{0};  // entries of the recovery in progress not yet applied
 };
 
-}  // namespace redis_sidecar::server
+}  // namespace redis_sidecar::store

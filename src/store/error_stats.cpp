@@ -1,6 +1,6 @@
-#include "redis_sidecar/server/error_stats.hpp"
+#include "redis_sidecar/store/error_stats.hpp"
 
-namespace redis_sidecar::server {
+namespace redis_sidecar::store {
 
 namespace {
 // Redis looks for the space that ends the code within this many bytes of the error's message.
@@ -28,4 +28,4 @@ std::vector<std::pair<std::string, std::uint64_t>> error_stats::by_code() const 
     return {counts_.begin(), counts_.end()};
 }
 
-}  // namespace redis_sidecar::server
+}  // namespace redis_sidecar::store

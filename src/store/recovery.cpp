@@ -1,4 +1,4 @@
-#include "redis_sidecar/server/recovery.hpp"
+#include "redis_sidecar/store/recovery.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +14,7 @@
 
 namespace asio = boost::asio;
 
-namespace redis_sidecar::server {
+namespace redis_sidecar::store {
 
 namespace {
 std::uint64_t size_of(const upstream::reconciliation_work& w) {
@@ -156,4 +156,4 @@ recovery_figures recovery::figures() const {
     return f;
 }
 
-}  // namespace redis_sidecar::server
+}  // namespace redis_sidecar::store

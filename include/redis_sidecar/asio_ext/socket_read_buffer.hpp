@@ -28,7 +28,7 @@
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
 #include <cstddef>
 
-namespace redis_sidecar::upstream {
+namespace redis_sidecar::asio_ext {
 
 /// One contiguous buffer, as `boost::asio::buffer(data, size)`.
 class socket_read_buffer : public boost::asio::mutable_buffer {
@@ -36,12 +36,12 @@ public:
     socket_read_buffer(void* data, std::size_t size) : boost::asio::mutable_buffer(data, size) {}
 };
 
-}  // namespace redis_sidecar::upstream
+}  // namespace redis_sidecar::asio_ext
 
 namespace boost::asio::detail {
 
 template <>
-inline reactor_op::status reactive_socket_recv_op_base<::redis_sidecar::upstream::socket_read_buffer>::do_perform(
+inline reactor_op::status reactive_socket_recv_op_base<::redis_sidecar::asio_ext::socket_read_buffer>::do_perform(
     reactor_op* base) {
     auto* op = static_cast<reactive_socket_recv_op_base*>(base);
     const bool stream = (op->state_ & socket_ops::stream_oriented) != 0;

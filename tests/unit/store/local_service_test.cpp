@@ -1,29 +1,25 @@
 // The local store's durability rules (README "Nothing lost"), on a real journal in a temp dir.
-#include "redis_sidecar/server/local_service.hpp"
+#include "redis_sidecar/store/local_service.hpp"
 
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-
 #include <algorithm>
-#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
-using redis_sidecar::server::local_result;
-using redis_sidecar::server::local_service;
+#include "store_test_support.hpp"
+
+using redis_sidecar::store::local_result;
+using redis_sidecar::store::local_service;
 
 namespace {
 
 class local_service_test : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = std::filesystem::temp_directory_path() /
-               ("local_service_test_" + std::to_string(::getpid()) + "_" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir_);
+        dir_ = fresh_test_dir("local_service_test");
         settings_.data_dir = dir_.string();
         open();
     }
@@ -178,8 +174,8 @@ TEST_F(local_service_test, handover_forgets_the_locks_released_during_the_outage
 
 // --- readbacks: the lock mirror converges to Redis's order (upstream/readback_queue.hpp) --------
 
-using redis_sidecar::server::readback_effect;
-using redis_sidecar::server::readback_effect_for;
+using redis_sidecar::store::readback_effect;
+using redis_sidecar::store::readback_effect_for;
 using redis_sidecar::local::key_class;
 
 TEST(readback_rules, a_lock_follows_redis_unless_it_is_owed_to_redis_or_a_newer_readback_comes) {
@@ -284,33 +280,6 @@ TEST_F(local_service_test, a_readback_never_drops_a_revocation) {
 
 namespace {
 
-// Makes the disk refuse the journal's next writes: a file size limit just above the journal's
-// size (the kernel then fails write() with EFBIG; SIGXFSZ is ignored meanwhile). The test's own
-// output goes to pipes and terminals, which the limit does not concern.
-class disk_refusal {
-public:
-    explicit disk_refusal(const std::filesystem::path& dir) {
-        ::getrlimit(RLIMIT_FSIZE, &saved_);
-        old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-        std::uintmax_t largest = 0;
-        for (const auto& f : std::filesystem::directory_iterator(dir))
-            if (f.is_regular_file()) largest = std::max(largest, f.file_size());
-        rlimit tight = saved_;
-        tight.rlim_cur = static_cast<rlim_t>(largest + 1);
-        ::setrlimit(RLIMIT_FSIZE, &tight);
-    }
-    ~disk_refusal() {
-        ::setrlimit(RLIMIT_FSIZE, &saved_);
-        std::signal(SIGXFSZ, old_handler_);
-    }
-    disk_refusal(const disk_refusal&) = delete;
-    disk_refusal& operator=(const disk_refusal&) = delete;
-
-private:
-    rlimit saved_{};
-    void (*old_handler_)(int) = nullptr;
-};
-
 std::vector<std::string> keys_of(const std::vector<redis_sidecar::upstream::reconciliation_work::entry>& entries) {
     std::vector<std::string> keys;
     for (const auto& e : entries) keys.push_back(e.key);
@@ -339,7 +308,7 @@ TEST_F(local_service_test, a_write_the_disk_refused_is_undone_in_the_safe_direct
         EXPECT_TRUE(store_->commit(before)) << "the disk refused nothing: the test's limit did not apply";
         EXPECT_EQ(store_->store_figures().journal_write_failures, 1u);
         EXPECT_EQ(store_->store_figures().journal_failing, 1u);
-        redis_sidecar::server::local_figures figures;
+        redis_sidecar::store::local_figures figures;
         store_->fill(figures);
         EXPECT_TRUE(figures.journal_failing);  // INFO persistence: aof_last_write_status:err
     }
@@ -451,7 +420,7 @@ TEST_F(local_service_test, local_info_counts_error_replies_by_code_and_the_memor
     store_->background_cycle();  // samples the peak, as Redis's cron does
     EXPECT_EQ(run({"DEL", "cache:big"}), ":1\r\n");
 
-    redis_sidecar::server::local_figures figures;
+    redis_sidecar::store::local_figures figures;
     store_->fill(figures);
     EXPECT_EQ(figures.total_error_replies, 3u);
     EXPECT_EQ(figures.error_counts, (std::vector<std::pair<std::string, std::uint64_t>>{{"ERR", 2}, {"NOSCRIPT", 1}}));

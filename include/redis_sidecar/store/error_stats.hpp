@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace redis_sidecar::server {
+namespace redis_sidecar::store {
 
 class error_stats {
 public:
@@ -33,4 +33,4 @@ private:
     std::uint64_t total_ = 0;
 };
 
-}  // namespace redis_sidecar::server
+}  // namespace redis_sidecar::store

@@ -26,13 +26,12 @@
 #include "redis_sidecar/local/engine.hpp"
 #include "redis_sidecar/local/journal.hpp"
 #include "redis_sidecar/local/key_classes.hpp"
-#include "redis_sidecar/server/error_stats.hpp"
-#include "redis_sidecar/server/info.hpp"
-#include "redis_sidecar/server/local_info.hpp"
+#include "redis_sidecar/store/error_stats.hpp"
+#include "redis_sidecar/store/figures.hpp"
 #include "redis_sidecar/upstream/readback_queue.hpp"
 #include "redis_sidecar/upstream/reconciler.hpp"
 
-namespace redis_sidecar::server {
+namespace redis_sidecar::store {
 
 using upstream::reconciliation_work;
 
@@ -228,4 +227,4 @@ private:
     std::uint64_t peak_used_memory_ = 0;  // the store's highest used_memory, sampled at hz as Redis does
 };
 
-}  // namespace redis_sidecar::server
+}  // namespace redis_sidecar::store

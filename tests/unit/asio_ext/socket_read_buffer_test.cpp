@@ -1,6 +1,6 @@
 // socket_read_buffer: after a read that leaves the socket empty, the next read waits for the epoll
 // edge instead of trying a recv that fails with EAGAIN, and still gets what arrives later.
-#include "redis_sidecar/upstream/socket_read_buffer.hpp"
+#include "redis_sidecar/asio_ext/socket_read_buffer.hpp"
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
@@ -14,7 +14,7 @@
 #include <string>
 
 namespace asio = boost::asio;
-using redis_sidecar::upstream::socket_read_buffer;
+using redis_sidecar::asio_ext::socket_read_buffer;
 
 namespace {
 int recv_calls = 0;

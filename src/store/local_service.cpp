@@ -1,14 +1,16 @@
-#include "redis_sidecar/server/local_service.hpp"
+#include "redis_sidecar/store/local_service.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <stdexcept>
 
+#include "redis_sidecar/protocol/name_table.hpp"
 #include "redis_sidecar/protocol/numbers.hpp"
-#include "redis_sidecar/server/command_table.hpp"
 
-namespace redis_sidecar::server {
+namespace redis_sidecar::store {
+
+using protocol::equals_lower;
 
 namespace {
 // Keys examined per active-expiry cycle, as Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP order.
@@ -612,4 +614,4 @@ std::uint64_t local_service::keys() {
     return engine_.keys().size();
 }
 
-}  // namespace redis_sidecar::server
+}  // namespace redis_sidecar::store
