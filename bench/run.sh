@@ -18,7 +18,8 @@
 #   PIN=1 SERVER_CPUS=0 BENCH_CPUS=1  taskset: servers (redis, proxies, sidecar) / redis-benchmark
 #   SIDECAR_ARGS=""                   extra sidecar flags for every phase (e.g. "--threads 2")
 #   SIDECAR_VARIANTS=""               forward phase: more sidecars in the same rounds, unchecked, as
-#                                     "name:flags;name:flags" (e.g. "delay25:--upstream-batch-delay 25")
+#                                     "name[@binary]:flags;..." (e.g. "delay25:--upstream-batch-delay 25",
+#                                     or "before@/tmp/old/build/redis-sidecar:" for another build)
 #   NC_ARGS=""                        flags of "twemproxy" (empty: the package's defaults)
 #   NC_TUNED_ARGS="-v 4 -m 1024"      flags of "twem_tuned"; NC_TUNED=0 leaves that target out
 #   NC_SERVER_CONNS=1                 twemproxy's server_connections (1, its default: one connection)

@@ -9,21 +9,24 @@
 
 # The targets: name, kind (redis, nutcracker, sidecar) and flags. Redis direct comes first; every
 # other target forwards to it.
-declare -a FW_NAME=() FW_KIND=() FW_FLAGS=()
+declare -a FW_NAME=() FW_KIND=() FW_FLAGS=() FW_BIN=()
 forward_targets() {
-  local variant name flags
+  local variant name flags bin
   local -a variants=()
-  FW_NAME=(direct twemproxy); FW_KIND=(redis nutcracker); FW_FLAGS=("" "$NC_ARGS")
-  if [[ "$NC_TUNED" == 1 ]]; then FW_NAME+=(twem_tuned); FW_KIND+=(nutcracker); FW_FLAGS+=("$NC_TUNED_ARGS"); fi
-  FW_NAME+=(sidecar); FW_KIND+=(sidecar); FW_FLAGS+=("")
-  # The same binary with other flags, measured in the same rounds (e.g. a batch delay's trade-off).
+  FW_NAME=(direct twemproxy); FW_KIND=(redis nutcracker); FW_FLAGS=("" "$NC_ARGS"); FW_BIN=("" "")
+  if [[ "$NC_TUNED" == 1 ]]; then FW_NAME+=(twem_tuned); FW_KIND+=(nutcracker); FW_FLAGS+=("$NC_TUNED_ARGS"); FW_BIN+=(""); fi
+  FW_NAME+=(sidecar); FW_KIND+=(sidecar); FW_FLAGS+=(""); FW_BIN+=("$BIN")
+  # The same binary with other flags, or another build (name@binary), measured in the same rounds
+  # (e.g. a batch delay's trade-off, or a change against the commit before it).
   IFS=';' read -r -a variants <<< "$SIDECAR_VARIANTS"
   for variant in "${variants[@]}"; do
     [[ -n "$variant" ]] || continue
-    name=${variant%%:*}; flags=${variant#*:}
-    [[ "$name" =~ ^[a-z][a-z0-9_]*$ && "$variant" == *:* ]] || bad_knob "SIDECAR_VARIANTS: '$variant' is not name:flags"
+    name=${variant%%:*}; flags=${variant#*:}; bin=$BIN
+    if [[ "$name" == *@* ]]; then bin=${name#*@}; name=${name%%@*}; fi
+    [[ "$name" =~ ^[a-z][a-z0-9_]*$ && "$variant" == *:* ]] || bad_knob "SIDECAR_VARIANTS: '$variant' is not name[@binary]:flags"
+    [[ -x "$bin" || "$bin" == "$BIN" ]] || bad_knob "SIDECAR_VARIANTS: '$bin' is not an executable"
     [[ " ${FW_NAME[*]} " != *" $name "* ]] || bad_knob "SIDECAR_VARIANTS: the name '$name' is taken"
-    FW_NAME+=("$name"); FW_KIND+=(sidecar); FW_FLAGS+=("$flags")
+    FW_NAME+=("$name"); FW_KIND+=(sidecar); FW_FLAGS+=("$flags"); FW_BIN+=("$bin")
   done
 }
 
@@ -35,7 +38,7 @@ start_target() {  # start_target INDEX PORT REDIS_PORT -> TARGET_PID (Redis itse
     nutcracker) start_nutcracker "$port" "$rport" "${FW_FLAGS[i]}"; TARGET_PID=$NC_PID ;;
     sidecar)
       # shellcheck disable=SC2086
-      start_sidecar "$port" "$rport" ${FW_FLAGS[i]}; TARGET_PID=$SC_PID
+      SC_BINARY=${FW_BIN[i]} start_sidecar "$port" "$rport" ${FW_FLAGS[i]}; TARGET_PID=$SC_PID
       wait_mode "$port" up "$START_WAIT" || die "${FW_NAME[i]} on $port did not reach mode:up (see $WORK/sidecar-$port.log)"
       ;;
   esac

@@ -16,8 +16,6 @@ namespace {
 // Keys examined per active-expiry cycle, as Redis's ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP order.
 constexpr std::size_t expire_budget = 200;
 
-bool is_durable(local::key_class c) { return c == local::key_class::blacklist || c == local::key_class::lock; }
-
 // A journaled entry copied from Redis (the mirror) rather than written here: Redis has it.
 constexpr std::uint8_t from_redis_flag = 0x80;
 
@@ -47,7 +45,7 @@ local_service::local_service(const config::settings& settings)
     engine_.keys().set_maxmemory(settings.local_maxmemory);
     // Only cache and default keys may be evicted: a forgotten revoked token or a held lock would
     // be a security or correctness hole, a forgotten cache entry just a miss.
-    engine_.keys().set_evictable([this](std::string_view key) { return !is_durable(classes_.classify(key)); });
+    engine_.keys().set_evictable([this](std::string_view key) { return !local::is_durable(classes_.classify(key)); });
     const auto policy =
         settings.journal_fsync == "everysec" ? local::fsync_policy::everysec : local::fsync_policy::always;
     local::journal_open_result opened = local::journal::open(settings.data_dir, policy);
@@ -115,160 +113,6 @@ local_result local_service::execute(std::span<const std::string_view> args, std:
     return {journal_->pending_records() > pending_before, refusals_before};
 }
 
-readback_effect readback_effect_for(local::key_class c, bool owed_to_redis, bool in_redis, bool asked_again) {
-    if (c == local::key_class::blacklist) return in_redis ? readback_effect::hold : readback_effect::keep;
-    if (c != local::key_class::lock || owed_to_redis) return readback_effect::keep;
-    if (in_redis) return readback_effect::hold;
-    return asked_again ? readback_effect::keep : readback_effect::drop;
-}
-
-bool local_service::mirrors(const catalogue::command_info& command, std::span<const std::string_view> args) const {
-    bool durable_key_written = false;
-    catalogue::for_each_key(command, args, [&](catalogue::key_position key) {
-        if (!durable_key_written && catalogue::key_may_be_written(key.flags))
-            durable_key_written = is_durable(classes_.classify(args[key.index]));
-    });
-    return durable_key_written;
-}
-
-void local_service::mirror_entry(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
-    std::lock_guard lock(mutex_);
-    hold_as_redis(key, value, expire_at_ms);
-}
-
-// The local copy becomes what Redis holds, journaled as Redis's own (never pushed back); nothing
-// is written when it is that already.
-void local_service::hold_as_redis(std::string_view key, std::string_view value, std::int64_t expire_at_ms) {
-    const local::keyspace::entry* e = engine_.keys().find(key, engine_.now_ms(), false);
-    if (e != nullptr && e->value() == value && e->expire_at() == expire_at_ms) return;
-    mirroring_ = true;
-    touched_.clear();
-    engine_.keys().set(key, value, expire_at_ms);
-    journal_touched_keys();
-    mirroring_ = false;
-}
-
-// Redis does not hold the key: neither does the local copy, and the journal says so.
-void local_service::drop_as_redis(std::string_view key) {
-    mirroring_ = true;
-    touched_.clear();
-    engine_.keys().erase(key, engine_.now_ms());
-    journal_touched_keys();
-    mirroring_ = false;
-}
-
-void local_service::set_readbacks(std::shared_ptr<upstream::readback_queue> readbacks) {
-    std::lock_guard lock(mutex_);
-    readbacks_ = std::move(readbacks);
-}
-
-void local_service::apply_readback(std::string_view key, std::optional<std::string_view> value,
-                                   std::int64_t expire_at_ms, bool asked_again) {
-    std::lock_guard lock(mutex_);
-    ++readbacks_applied_;
-    const local::key_class c = classes_.classify(key);
-    const bool owed = c == local::key_class::lock && dirty_lock_keys_.contains(key);
-    const readback_effect effect = readback_effect_for(c, owed, value.has_value(), asked_again);
-    // Counted when what a client sees differs (held or not, by which value); expiries differ by
-    // the clocks' milliseconds after every EXPIRE and are taken from Redis silently.
-    if (effect != readback_effect::keep && !copy_matches(key, value)) ++readback_corrections_;
-    if (effect == readback_effect::hold) hold_as_redis(key, *value, expire_at_ms);
-    if (effect == readback_effect::drop) drop_as_redis(key);
-}
-
-bool local_service::copy_matches(std::string_view key, std::optional<std::string_view> value) {
-    const local::keyspace::entry* e = engine_.keys().find(key, engine_.now_ms(), false);
-    return e == nullptr ? !value : value && e->value() == *value;
-}
-
-std::vector<std::string> local_service::held_lock_keys() {
-    std::lock_guard lock(mutex_);
-    std::vector<std::string> keys;
-    const std::int64_t now = engine_.now_ms();
-    engine_.keys().for_each([&](const local::keyspace::entry& e) {
-        if (!local::keyspace::is_expired(e, now) && classes_.classify(e.key()) == local::key_class::lock)
-            keys.emplace_back(e.key());
-    });
-    return keys;
-}
-
-bool local_service::fails_closed(std::string_view key) const {
-    return classes_.classify(key) == local::key_class::blacklist;
-}
-
-std::optional<std::string> local_service::durable_value(std::string_view key) {
-    std::lock_guard lock(mutex_);
-    const local::keyspace::entry* e = engine_.keys().find(key, engine_.now_ms(), false);
-    if (e == nullptr) return std::nullopt;
-    return std::string(e->value());
-}
-
-namespace {
-// Whether Redis applied a conditional write, from its reply: SET NX/XX answers nil when it did
-// not (with GET: NX answers the old value, XX nil), SETNX answers 0.
-bool conditional_write_applied(std::span<const std::string_view> args, std::string_view reply) {
-    constexpr std::string_view nil = "$-1\r\n";
-    if (equals_lower(args[0], "setnx")) return reply == ":1\r\n";
-    if (!equals_lower(args[0], "set")) return true;
-    bool nx = false, xx = false, get = false;
-    for (std::size_t i = 3; i < args.size(); ++i) {
-        nx = nx || equals_lower(args[i], "nx");
-        xx = xx || equals_lower(args[i], "xx");
-        get = get || equals_lower(args[i], "get");
-    }
-    if (nx && get) return reply == nil;
-    if (nx || xx) return reply != nil;
-    return true;
-}
-}  // namespace
-
-void local_service::mirror(const catalogue::command_info& command, std::span<const std::string_view> args,
-                           std::string_view redis_reply) {
-    if (!conditional_write_applied(args, redis_reply)) return;  // Redis changed nothing
-    const std::vector<std::string_view> written = catalogue::written_keys(command, args);
-    std::lock_guard lock(mutex_);
-    const bool only_durable_keys = std::all_of(written.begin(), written.end(),
-                                               [&](std::string_view key) { return is_durable(classes_.classify(key)); });
-    if (!command.has(catalogue::answered_locally) || !only_durable_keys) {
-        // The local store cannot run it (RENAME, COPY, SETRANGE...), or it also writes keys whose
-        // local copies must not exist while Redis is up (a cache entry would go stale): each
-        // durable key it wrote is read back from Redis instead.
-        for (std::string_view key : written)
-            if (readbacks_ && is_durable(classes_.classify(key))) readbacks_->request(key);
-        return;
-    }
-    // Redis decided the condition held: the copy follows that verdict, whatever the copy holds.
-    std::vector<std::string_view> applied(args.begin(), args.end());
-    if (equals_lower(args[0], "set") && applied.size() > 3)  // options follow key and value
-        applied.erase(std::remove_if(applied.begin() + 3, applied.end(),
-                                     [](std::string_view a) { return equals_lower(a, "nx") || equals_lower(a, "xx"); }),
-                      applied.end());
-    std::string ignored;
-    mirroring_ = true;
-    touched_.clear();
-    engine_.execute(applied, ignored, local::call_origin::replay);
-    journal_touched_keys();
-    mirroring_ = false;
-    ask_for_readbacks(written);
-}
-
-// Asked after the write is applied here, so the readback runs in Redis after the write and its
-// result is applied here after it. Whatever the local engine made of the write (even a script it
-// does not know), the readback brings Redis's result.
-void local_service::ask_for_readbacks(std::span<const std::string_view> written) {
-    if (!readbacks_) return;
-    const std::int64_t now = engine_.now_ms();
-    for (std::string_view key : written) {
-        const local::key_class c = classes_.classify(key);
-        // A blacklist entry matters only when the write removed it: a revocation Redis holds
-        // must not be lost to two writes applied here in the wrong order. Other blacklist
-        // writes are read back by the tracking pushes already.
-        if (c == local::key_class::lock ||
-            (c == local::key_class::blacklist && engine_.keys().find(key, now, false) == nullptr))
-            readbacks_->request(key);
-    }
-}
-
 void local_service::touched_keys::clear() {
     // A slot that once held a huge key or value gives its memory back rather than keep it for good.
     for (std::size_t i = 0; i < size_; ++i) {
@@ -312,7 +156,7 @@ bool local_service::owed_to_redis(std::string_view key, local::key_class c) cons
     return false;
 }
 
-// Each written key's fate on recovery is decided by its class (DESIGN.md "Key classes").
+// Each written key's fate on recovery is decided by its class (README "Nothing lost").
 void local_service::journal_touched_keys() {
     if (touched_.keys().empty()) return;  // reads: nothing to decide, not even the time
     const std::int64_t now = engine_.now_ms();
@@ -320,7 +164,7 @@ void local_service::journal_touched_keys() {
         const std::string& key = t.key;
         const local::key_class c = t.before.cls;
         // A mirrored write is Redis's own: only the durable copies follow it.
-        if (mirroring_ && !is_durable(c)) continue;
+        if (mirroring_ && !local::is_durable(c)) continue;
         // A local answer's record: until it is stored, the key's earlier state is kept, for a
         // refused disk write to restore (the first unstored write of the key has it).
         const auto keep_earlier_state = [&] {
@@ -329,7 +173,7 @@ void local_service::journal_touched_keys() {
             earlier.was_owed = owed_to_redis(key, c);
             unstored_.emplace(key, std::move(earlier));
         };
-        if (is_durable(c)) {
+        if (local::is_durable(c)) {
             keep_earlier_state();
             if (c == local::key_class::blacklist) dirty_blacklist_keys_.insert(key);
             if (c == local::key_class::lock && !mirroring_) dirty_lock_keys_.insert(key);
@@ -388,7 +232,7 @@ std::error_code local_service::commit(std::uint64_t refusals_before) {
 // Every write of the journal's pending records goes through here. When the disk refuses them,
 // the local answers among them were never stored, and their clients are told so (commit). The
 // store then takes back what would claim more than the disk holds, in the safe direction of each
-// class (DESIGN.md "Key classes"), see undo_unstored_writes. Mirrored records (Redis has those
+// class (README "Nothing lost"), see undo_unstored_writes. Mirrored records (Redis has those
 // writes) are simply dropped, as before.
 std::error_code local_service::write_journal() {
     const std::error_code ec = journal_->flush();
@@ -505,7 +349,7 @@ void local_service::compact() {
     const std::int64_t now = engine_.now_ms();
     engine_.keys().for_each([&](const local::keyspace::entry& e) {
         const local::key_class c = classes_.classify(e.key());
-        if (!is_durable(c) || local::keyspace::is_expired(e, now)) return;
+        if (!local::is_durable(c) || local::keyspace::is_expired(e, now)) return;
         const bool ours = c != local::key_class::lock || dirty_lock_keys_.contains(e.key());
         const auto origin = static_cast<std::uint8_t>(static_cast<std::uint8_t>(c) | (ours ? 0 : from_redis_flag));
         live.push_back(local::journal_record::make_set(std::string(e.key()), std::string(e.value()), e.expire_at(), origin));

@@ -17,6 +17,10 @@ enum class key_class : std::uint8_t {
     cache,          ///< query cache: deletions made while down are replayed on recovery
 };
 
+/// True for the classes whose local copies are durable (journaled, never evicted) and follow Redis
+/// while it is up: revoked tokens and locks.
+constexpr bool is_durable(key_class c) { return c == key_class::blacklist || c == key_class::lock; }
+
 /// The class's name as configuration, INFO and metrics spell it.
 std::string_view key_class_name(key_class c);
 

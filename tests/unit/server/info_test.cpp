@@ -8,10 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "redis_sidecar/server/error_stats.hpp"
+#include "redis_sidecar/store/error_stats.hpp"
 #include "redis_sidecar/server/local_info.hpp"
 
 using namespace redis_sidecar::server;
+using redis_sidecar::store::error_stats;
 
 TEST(info, sidecar_section_is_appended_after_an_empty_line) {
     std::string out;
