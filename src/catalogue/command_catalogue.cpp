@@ -319,6 +319,20 @@ bool command_catalogue::pins(const command_info& command, std::span<const std::s
     return false;
 }
 
+bool command_catalogue::may_take_long(const command_info& command, std::span<const std::string_view> args) {
+    if (command.has(catalogue::may_take_long)) return true;
+    // SCAN cursor [MATCH p] [COUNT n] [TYPE t]: a COUNT past this walks a large part of a big
+    // keyspace in one call.
+    constexpr std::int64_t large_count = 100000;
+    if (command.name != "scan") return false;
+    for (std::size_t i = 2; i + 1 < args.size(); ++i) {
+        std::int64_t count = 0;
+        if (equals_lower(args[i], "count") && protocol::parse_int64(args[i + 1], count) && count >= large_count)
+            return true;
+    }
+    return false;
+}
+
 bool command_catalogue::replay_safe(const command_info& command, std::span<const std::string_view> args) {
     if (!command.has(catalogue::replay_safe)) return false;
     if (command.name != "set") return true;

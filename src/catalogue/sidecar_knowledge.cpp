@@ -23,6 +23,7 @@ constexpr std::uint32_t local = answered_locally;
 constexpr std::uint32_t slow = may_take_long;
 constexpr std::uint32_t large = large_reply;
 constexpr std::uint32_t unpairs = unpairs_replies;
+constexpr std::uint32_t rescue = rescues_busy;
 
 // Why each entry pins: its effect outlives the command on the connection that ran it (a
 // transaction, a blocked pop, subscriptions, tracking), so sharing that connection with other
@@ -71,7 +72,14 @@ constexpr knowledge table[] = {
     {"reset", unpairs, connection_role::reset},
     {"client|tracking", pin},
     {"client|reply", pin},
-    {"client|kill", pin},
+    // Commands that rescue a busy Redis (a script past its busy-reply-threshold, a blocked
+    // client): each leaves on a connection of its own, never queued behind the request Redis is
+    // busy with, and is tried even while Redis is suspected down.
+    {"client|kill", pin | rescue},
+    {"client|unblock", pin | rescue},
+    {"script|kill", pin | rescue},
+    {"function|kill", pin | rescue},
+    {"shutdown", pin | rescue},
     {"client|caching", pin},
     {"client|getredir", pin},
     {"client|trackinginfo", pin},

@@ -1,5 +1,6 @@
 #include "option_values.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <sstream>
 #include <stdexcept>
@@ -116,6 +117,17 @@ std::vector<std::string> prefix_list::parse(const std::vector<std::string>& word
     for (const std::string& prefix : words)
         if (prefix.empty()) invalid(option, "a prefix may not be empty");
     return words;
+}
+
+std::vector<std::string> name_list::parse(const std::vector<std::string>& words, std::string_view option) const {
+    std::vector<std::string> names;
+    for (const std::string& word : words) {
+        if (word.empty()) invalid(option, "a command name may not be empty");
+        std::string name = word;
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        names.push_back(std::move(name));
+    }
+    return names;
 }
 
 output_buffer_limit output_limit::parse(const std::vector<std::string>& words, std::string_view option) const {

@@ -88,6 +88,13 @@ struct prefix_list {
     static std::string text(const std::vector<std::string>& value) { return joined(value); }
 };
 
+/// Command names, as many as given (lowercased; none may be empty).
+struct name_list {
+    static constexpr bool multiword = true;
+    std::vector<std::string> parse(const std::vector<std::string>& words, std::string_view option) const;
+    static std::string text(const std::vector<std::string>& value) { return joined(value); }
+};
+
 /// "[normal] <hard> <soft> <soft-seconds>", as one word or several.
 struct output_limit {
     static constexpr bool multiword = true;

@@ -30,6 +30,8 @@ std::string format_sidecar_section(const sidecar_figures& f) {
     line(out, "requests_local", f.requests_local);
     line(out, "requests_failed", f.requests_failed);
     line(out, "protocol_errors", f.protocol_errors);
+    line(out, "busy_replies", f.busy_replies);
+    line(out, "slow_commands_waited_on", f.slow_commands_waited_on);
     line(out, "auth_failures", f.auth_failures);
     line(out, "client_query_buffer_limit_disconnections", f.query_buffer_limit_disconnections);
     line(out, "client_output_buffer_limit_disconnections", f.output_buffer_limit_disconnections);

@@ -27,6 +27,11 @@ void write_requests(metrics::exposition& e, const sidecar_figures& f) {
     e.histogram("redis_sidecar_request_duration_seconds", f.latency_forwarded, {{"route", "forwarded"}});
     e.histogram("redis_sidecar_request_duration_seconds", f.latency_local, {{"route", "local"}});
     counter(e, "redis_sidecar_protocol_errors_total", "Clients closed for a protocol error.", f.protocol_errors);
+    counter(e, "redis_sidecar_busy_replies_total", "-BUSY replies from Redis (busy with a script, not down).",
+            f.busy_replies);
+    counter(e, "redis_sidecar_slow_commands_waited_on_total",
+            "Replies that came later than upstream-timeout while a slow command kept Redis busy.",
+            f.slow_commands_waited_on);
 }
 
 void write_connections(metrics::exposition& e, const sidecar_figures& f) {

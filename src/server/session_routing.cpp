@@ -87,15 +87,17 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
         return;
     }
     const bool redis = serving_redis();
+    // SCRIPT KILL, CLIENT KILL...: tried on a connection of their own even while Redis seems down.
+    const bool rescue = routed.command != nullptr && routed.command->has(catalogue::rescues_busy);
     if (about_the_connection(route) && answer_for_connection(route, args)) {
-        if (pin_.requested && !redis) {
+        if (pin_.requested && !redis && !rescue) {
             // HELLO 3, CLIENT TRACKING...: nothing to pin to; the local store says what it serves.
             pin_ = {};
             answer_locally(args);
         }
         return;
     }
-    if (!redis) {
+    if (!redis && !rescue) {
         answer_locally(args);
         return;
     }
@@ -108,10 +110,11 @@ void session::execute(std::span<const std::string_view> args, std::string_view r
                 action = reply_action::mirror;
             else if (route == command_route::forward_get && args.size() == 2 && context_.local.fails_closed(args[1]))
                 action = reply_action::fail_closed_get;
+            const bool slow = may_take_long(routed.command, args);
             if (parser_.last_was_inline())
-                forward_args(args, action);
+                forward_args(args, action, slow);
             else
-                forward(raw, action);
+                forward(raw, action, slow);
             return;
         }
         case command_route::pin:
@@ -171,7 +174,17 @@ void session::on_journal_committed(std::error_code ec) {
 // ---------------------------------------------------------------------------------------------
 // Forwarding over the shared pool
 
-void session::forward(std::string_view raw, reply_action action) {
+// A command Redis may legitimately work on for long: the catalogue's, or one the configuration
+// names (slow-command).
+bool session::may_take_long(const catalogue::command_info* command, std::span<const std::string_view> args) const {
+    if (command != nullptr && catalogue::command_catalogue::may_take_long(*command, args)) return true;
+    const std::vector<std::string>& configured = context_.settings.slow_commands;
+    return !configured.empty() && std::any_of(configured.begin(), configured.end(), [&](const std::string& name) {
+               return equals_lower(args[0], name);
+           });
+}
+
+void session::forward(std::string_view raw, reply_action action, bool may_take_long) {
     upstream::pooled_connection* connection = pick_connection();
     if (connection == nullptr) {
         // Redis went down while this batch was being read: the rest is answered locally.
@@ -191,9 +204,9 @@ void session::forward(std::string_view raw, reply_action action) {
     // A large request read from the client goes out of rx_ as it is, instead of being copied.
     const auto started = replies_.batch_started();
     if (raw.size() >= upstream::request_blocks::share_from_bytes && rx_.holds(raw))
-        connection->send_shared(shared_from_this(), raw, rx_.storage(), started);
+        connection->send_shared(shared_from_this(), raw, rx_.storage(), started, may_take_long);
     else
-        connection->send(shared_from_this(), raw, started);
+        connection->send(shared_from_this(), raw, started, may_take_long);
 }
 
 // Replies are matched to requests by their order, which only one connection keeps: while this
@@ -207,11 +220,11 @@ upstream::pooled_connection* session::pick_connection() {
     return connection_;
 }
 
-void session::forward_args(std::span<const std::string_view> args, reply_action action) {
+void session::forward_args(std::span<const std::string_view> args, reply_action action, bool may_take_long) {
     encode_scratch_.clear();
     protocol::write_array_header(encode_scratch_, static_cast<std::int64_t>(args.size()));
     for (std::string_view arg : args) protocol::write_bulk(encode_scratch_, arg);
-    forward(encode_scratch_, action);
+    forward(encode_scratch_, action, may_take_long);
 }
 
 void session::reply_error(std::string_view message) {

@@ -34,6 +34,7 @@ upstream::upstream_settings upstream_settings_from(const config::settings& s) {
     u.spread = s.upstream_spread;
     u.batch_delay = std::chrono::microseconds(s.upstream_batch_delay_us);
     u.timeout = std::chrono::milliseconds(s.upstream_timeout_ms);
+    u.busy_timeout = std::chrono::milliseconds(s.upstream_busy_timeout_ms);
     u.probe_interval = std::chrono::milliseconds(s.probe_interval_ms);
     u.max_pinned = s.max_pinned;
     if (s.upstream_tls) {
@@ -258,6 +259,7 @@ void sidecar::reload(const config::settings& fresh) {
     spdlog::set_level(spdlog::level::from_str(settings_.log_level));
     local_->reconfigure(settings_);
     upstream_.timeout = std::chrono::milliseconds(settings_.upstream_timeout_ms);
+    upstream_.busy_timeout = std::chrono::milliseconds(settings_.upstream_busy_timeout_ms);
     upstream_.probe_interval = std::chrono::milliseconds(settings_.probe_interval_ms);
     upstream_.max_pinned = settings_.max_pinned;
     recovery_->reconfigure(std::chrono::milliseconds(settings_.upstream_timeout_ms),
@@ -267,6 +269,7 @@ void sidecar::reload(const config::settings& fresh) {
             config::copy_reloadable(updated, w->settings);
             w->password = client_password(updated.requirepass);
             w->pool->reconfigure(std::chrono::milliseconds(updated.upstream_timeout_ms),
+                                 std::chrono::milliseconds(updated.upstream_busy_timeout_ms),
                                  std::chrono::milliseconds(updated.probe_interval_ms), updated.max_pinned);
         });
     if (new_blacklist) start_mirror_feed();
@@ -337,6 +340,8 @@ sidecar_figures sidecar::figures() const {
     f.requests_pinned = server_stats::get(stats_.requests_pinned);
     f.requests_failed = server_stats::get(stats_.requests_failed);
     f.protocol_errors = server_stats::get(stats_.protocol_errors);
+    f.busy_replies = upstream_.busy->busy_replies();
+    f.slow_commands_waited_on = upstream_.busy->slow_commands_waited_on();
     f.auth_failures = server_stats::get(stats_.auth_failures);
     f.query_buffer_limit_disconnections = server_stats::get(stats_.query_buffer_limit_disconnections);
     f.output_buffer_limit_disconnections = server_stats::get(stats_.output_buffer_limit_disconnections);

@@ -130,11 +130,13 @@ asio::awaitable<open_result> connect_and_prepare(redis_stream& stream, const ups
         result.error = lost_during("INFO", stream, failure);
         co_return result;
     }
-    if (reply[0] != '$') {
+    // -BUSY: Redis is alive, running a script past its busy-reply-threshold; the connection is
+    // usable (SCRIPT KILL is what may be sent on it), its version unknown for now.
+    if (reply[0] != '$' && !reply.starts_with("-BUSY")) {
         result.error = "INFO: " + first_line(reply.substr(1));
         co_return result;
     }
-    result.redis_version = parse_version(reply);
+    if (reply[0] == '$') result.redis_version = parse_version(reply);
     if (!client_name.empty()) {
         if (!co_await read_reply(stream, rx, reply, failure)) {
             result.kind = failure_kind::lost;

@@ -19,9 +19,10 @@ void pool::stop() {
     for (auto& connection : connections_) connection->stop();
 }
 
-void pool::reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds probe_interval,
-                       unsigned max_pinned) {
+void pool::reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds busy_timeout,
+                       std::chrono::milliseconds probe_interval, unsigned max_pinned) {
     settings_.timeout = timeout;
+    settings_.busy_timeout = busy_timeout;
     settings_.probe_interval = probe_interval;
     settings_.max_pinned = max_pinned;
 }

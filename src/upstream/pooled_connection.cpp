@@ -150,6 +150,7 @@ bool pooled_connection::deliver_replies() {
             pending_request head = std::move(pending_.front());
             pending_.pop_front();
             head_partially_delivered_ = false;
+            answered(head, input.substr(0, framed.length));
             head.sink->on_reply_bytes(input.substr(0, framed.length), true, requests_.oldest(head.length));
             requests_.finish_oldest(head.length);
             rx_.consume(framed.length);
@@ -172,6 +173,23 @@ bool pooled_connection::deliver_replies() {
     return framed_ok;
 }
 
+// Redis answered `request` with `reply` (whole): a slow command is no longer in flight; a -BUSY
+// reply says Redis is alive, running a script past its busy-reply-threshold.
+void pooled_connection::answered(const pending_request& request, std::string_view reply) {
+    if (reply.starts_with("-BUSY")) [[unlikely]]
+        settings_.busy->busy_reply();
+    if (!request.may_take_long) [[likely]]
+        return;
+    settings_.busy->slow_done();
+    if (std::chrono::steady_clock::now() - request.received_at > settings_.timeout) settings_.busy->waited_on_slow();
+}
+
+// While a slow command is in flight anywhere, Redis runs nothing else: every request may wait for
+// it, up to the busy timeout. Otherwise a request older than the usual timeout means a hang.
+std::chrono::milliseconds pooled_connection::time_limit() const {
+    return settings_.busy->busy() ? std::max(settings_.busy_timeout, settings_.timeout) : settings_.timeout;
+}
+
 void pooled_connection::note_delivered(std::shared_ptr<reply_sink> sink) {
     if (delivered_to_.empty() || delivered_to_.back() != sink) delivered_to_.push_back(std::move(sink));
 }
@@ -185,9 +203,9 @@ asio::awaitable<void> pooled_connection::watch_timeouts() {
         co_await timeout_timer_.async_wait(as_tuple(use_awaitable));
         if (generation != generation_) co_return;
         const auto now = std::chrono::steady_clock::now();
-        if (!pending_.empty() && now - pending_.front().received_at > settings_.timeout) {
-            fail("Redis did not answer within " + std::to_string(settings_.timeout.count()) + " ms",
-                 failure_kind::timeout);
+        const std::chrono::milliseconds limit = time_limit();
+        if (!pending_.empty() && now - pending_.front().received_at > limit) {
+            fail("Redis did not answer within " + std::to_string(limit.count()) + " ms", failure_kind::timeout);
             co_return;
         }
         if (pending_.empty() && now - last_activity_ > settings_.probe_interval) send_heartbeat();
@@ -203,21 +221,23 @@ void pooled_connection::send_heartbeat() {
 }
 
 void pooled_connection::send(std::shared_ptr<reply_sink> sink, std::string_view request,
-                             std::chrono::steady_clock::time_point received) {
+                             std::chrono::steady_clock::time_point received, bool may_take_long) {
     requests_.append(request);
-    queue_pending(std::move(sink), received, request.size());
+    queue_pending(std::move(sink), received, request.size(), may_take_long);
 }
 
 void pooled_connection::send_shared(std::shared_ptr<reply_sink> sink, std::string_view request,
                                     const protocol::shared_bytes& storage,
-                                    std::chrono::steady_clock::time_point received) {
+                                    std::chrono::steady_clock::time_point received, bool may_take_long) {
     requests_.append_shared(request, storage);
-    queue_pending(std::move(sink), received, request.size());
+    queue_pending(std::move(sink), received, request.size(), may_take_long);
 }
 
 void pooled_connection::queue_pending(std::shared_ptr<reply_sink> sink, std::chrono::steady_clock::time_point received,
-                                      std::size_t length) {
-    pending_.push_back({std::move(sink), received, length});
+                                      std::size_t length, bool may_take_long) {
+    if (may_take_long) [[unlikely]]
+        settings_.busy->slow_sent();
+    pending_.push_back({std::move(sink), received, length, may_take_long});
     // Nearly every request after a batch's first finds its flush already on the way.
     if (!flush_scheduled_) schedule_flush();
 }
@@ -282,6 +302,7 @@ void pooled_connection::fail(const std::string& reason, failure_kind kind) {
     auto position = requests_.begin_walk();
     for (std::size_t i = 0; i < failed.size(); ++i) {
         pending_request& request = failed[i];
+        if (request.may_take_long) settings_.busy->slow_done();
         request.sink->on_reply_failed(reason, partial, requests_.walk_next(position, request.length));
         partial = false;
     }

@@ -46,6 +46,7 @@ enum command_flag : std::uint32_t {
     closes_transaction = 1u << 24,  ///< EXEC, DISCARD
     unpairs_replies = 1u << 25,     ///< after it, a reply no longer answers exactly one request
     writes_keys = 1u << 26,         ///< a write, or a key spec that may write (scripts: EVAL, FCALL)
+    rescues_busy = 1u << 27,        ///< ends a busy or stuck Redis's work: always tried on a connection of its own
 };
 
 /// The sidecar's own commands about the client's connection: answered without Redis, up or down.
@@ -188,6 +189,10 @@ public:
 
     /// True when the client must be pinned for `args` (XREAD's BLOCK decided from the arguments).
     static bool pins(const command_info& command, std::span<const std::string_view> args);
+    /// True when Redis may legitimately work on `args` for long: a command flagged so (scripts,
+    /// KEYS, SORT, the *STORE set operations, FLUSHALL, DEBUG, SAVE, MIGRATE...), or a SCAN with a
+    /// COUNT large enough to walk much of the keyspace in one call.
+    static bool may_take_long(const command_info& command, std::span<const std::string_view> args);
     /// True when a request whose fate is unknown (Redis failed before replying) may be run again
     /// on the local store: replay-safe commands, and SET only as a plain overwrite.
     static bool replay_safe(const command_info& command, std::span<const std::string_view> args);

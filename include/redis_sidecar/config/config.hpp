@@ -46,6 +46,11 @@ struct settings {
     bool upstream_spread{};
     /// upstream-timeout: a request Redis has not answered after this long fails its connection.
     unsigned upstream_timeout_ms{};
+    /// upstream-busy-timeout: the same limit while a command that can legitimately take long (a
+    /// script, KEYS, SORT, FLUSHALL...) is in flight: Redis is busy, not down.
+    unsigned upstream_busy_timeout_ms{};
+    /// slow-command: names of further commands that can legitimately take long (modules...).
+    std::vector<std::string> slow_commands;
     /// upstream-batch-delay: microseconds a shared connection holds requests before writing them,
     /// so more of them leave in one write and Redis reads them in one read (0: none).
     unsigned upstream_batch_delay_us{};

@@ -45,6 +45,10 @@ struct sidecar_figures {
     std::uint64_t requests_local = 0;
     std::uint64_t requests_failed = 0;
     std::uint64_t protocol_errors = 0;
+    /// -BUSY replies from Redis (a script past its busy-reply-threshold: alive, not down).
+    std::uint64_t busy_replies = 0;
+    /// Replies that came later than upstream-timeout while a slow command kept Redis busy.
+    std::uint64_t slow_commands_waited_on = 0;
     /// Requests sent by clients on pinned connections (the command that pinned them included).
     std::uint64_t requests_pinned = 0;
     unsigned threads = 1;

@@ -92,9 +92,10 @@ private:
     void execute(std::span<const std::string_view> args, std::string_view raw);
     bool serving_redis() const;
     void answer_locally(std::span<const std::string_view> args);
-    void forward(std::string_view raw, reply_action action = reply_action::pass);
+    void forward(std::string_view raw, reply_action action = reply_action::pass, bool may_take_long = false);
     upstream::pooled_connection* pick_connection();
-    void forward_args(std::span<const std::string_view> args, reply_action action);
+    void forward_args(std::span<const std::string_view> args, reply_action action, bool may_take_long = false);
+    bool may_take_long(const catalogue::command_info* command, std::span<const std::string_view> args) const;
     void wait_for_journal();
 
     // upstream::reply_sink

@@ -28,7 +28,8 @@ public:
 
     /// SIGHUP: new timeouts and pinned budget, read by the connections from the next request,
     /// heartbeat or reconnect on. On the pool's event loop only.
-    void reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds probe_interval, unsigned max_pinned);
+    void reconfigure(std::chrono::milliseconds timeout, std::chrono::milliseconds busy_timeout,
+                     std::chrono::milliseconds probe_interval, unsigned max_pinned);
 
     /// A ready connection for a client with this affinity (its id); nullptr when none is ready.
     /// Without `spread`, the first ready connection, whatever the affinity: requests of all

@@ -58,19 +58,22 @@ public:
     /// copied, so the caller may reuse its buffer at once. The upstream timeout counts from
     /// `received` (when the client's request was read: one clock reading per read, not one per
     /// request of a pipeline).
+    /// `may_take_long`: Redis may legitimately work on it for long (busy_tracker.hpp).
     void send(std::shared_ptr<reply_sink> sink, std::string_view request,
-              std::chrono::steady_clock::time_point received);
+              std::chrono::steady_clock::time_point received, bool may_take_long = false);
     /// As `send`, for a request that lies in `storage` (a client's receive buffer): its bytes are
     /// written from there, not copied, so they must not change until it is answered; the
     /// connection holds a handle to `storage` until then.
     void send_shared(std::shared_ptr<reply_sink> sink, std::string_view request,
-                     const protocol::shared_bytes& storage, std::chrono::steady_clock::time_point received);
+                     const protocol::shared_bytes& storage, std::chrono::steady_clock::time_point received,
+                     bool may_take_long = false);
 
 private:
     struct pending_request {
         std::shared_ptr<reply_sink> sink;
         std::chrono::steady_clock::time_point received_at;  // when the client's request was read (timeout start)
         std::size_t length;                                 // of the request's bytes (4 GB and more are allowed)
+        bool may_take_long = false;                         // counted in settings_.busy while pending
     };
 
     boost::asio::awaitable<void> run();
@@ -79,7 +82,9 @@ private:
     bool deliver_replies();
     void note_delivered(std::shared_ptr<reply_sink> sink);
     void queue_pending(std::shared_ptr<reply_sink> sink, std::chrono::steady_clock::time_point received,
-                       std::size_t length);
+                       std::size_t length, bool may_take_long);
+    void answered(const pending_request& request, std::string_view reply);
+    std::chrono::milliseconds time_limit() const;
     void schedule_flush();
     void flush();
     void fail(const std::string& reason, failure_kind kind);

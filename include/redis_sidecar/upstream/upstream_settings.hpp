@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "redis_sidecar/upstream/busy_tracker.hpp"
+
 namespace redis_sidecar::upstream {
 
 class tls_client;
@@ -27,6 +29,10 @@ struct upstream_settings {
     std::chrono::microseconds batch_delay{0};
     /// An unanswered request older than this fails its connection; also the connect timeout.
     std::chrono::milliseconds timeout{500};
+    /// The same limit while a command that can legitimately take long is in flight (busy_tracker.hpp).
+    std::chrono::milliseconds busy_timeout{5000};
+    /// Slow commands in flight on every connection to this Redis; shared by every pool.
+    std::shared_ptr<busy_tracker> busy = std::make_shared<busy_tracker>();
     /// While Redis is down, how often a reconnect is tried (doubling up to 4x after failures);
     /// while up, an idle connection is PINGed this often, so a hung Redis is found before a
     /// client waits on it.

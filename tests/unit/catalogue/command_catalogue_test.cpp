@@ -135,6 +135,23 @@ TEST(command_catalogue, the_sidecars_flags) {
     EXPECT_TRUE(c.find_name("subscribe")->has(unpairs_replies));
 }
 
+TEST(command_catalogue, what_may_take_long) {
+    const command_catalogue& c = builtin();
+    const auto slow = [&](const args_t& args) { return command_catalogue::may_take_long(*c.find(args), args); };
+    EXPECT_TRUE(slow({"EVAL", "return 1", "0"}));
+    EXPECT_TRUE(slow({"evalsha", "abc", "0"}));
+    EXPECT_TRUE(slow({"FCALL", "f", "0"}));
+    EXPECT_TRUE(slow({"KEYS", "*"}));
+    EXPECT_TRUE(slow({"FLUSHALL"}));
+    EXPECT_TRUE(slow({"DEBUG", "SLEEP", "2"}));
+    EXPECT_TRUE(slow({"SUNIONSTORE", "d", "a"}));
+    EXPECT_TRUE(slow({"SCAN", "0", "COUNT", "1000000"}));
+    EXPECT_FALSE(slow({"SCAN", "0", "MATCH", "cache:*", "COUNT", "100"}));
+    EXPECT_FALSE(slow({"GET", "k"}));
+    EXPECT_FALSE(slow({"SET", "k", "v"}));
+    EXPECT_FALSE(slow({"INCR", "k"}));
+}
+
 TEST(command_catalogue, replay_safety) {
     const command_catalogue& c = builtin();
     const auto safe = [&](const args_t& args) { return command_catalogue::replay_safe(*c.find(args), args); };
