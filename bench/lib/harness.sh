@@ -84,7 +84,8 @@ start_sidecar() {  # start_sidecar LISTEN UPSTREAM_PORT [extra flags...] -> SC_P
   mkdir -p "$WORK/data-$lp"
   # shellcheck disable=SC2046,SC2086
   $(pin "$SERVER_CPUS") "${VG[@]}" "${SC_BINARY:-$BIN}" --listen "127.0.0.1:$lp" --upstream "127.0.0.1:$up" \
-    --data-dir "$WORK/data-$lp" --log-level warn $SIDECAR_ARGS "$@" > "$WORK/sidecar-$lp.log" 2>&1 &
+    --data-dir "$WORK/data-$lp" --log-level warn --default-keys-while-down ephemeral $SIDECAR_ARGS "$@" \
+    > "$WORK/sidecar-$lp.log" 2>&1 &
   SC_PID=$!; started "$SC_PID" sidecar "$lp" "$WORK/sidecar-$lp.log"
 }
 NC_PID=""

@@ -119,6 +119,9 @@ std::vector<option_spec> make_table() {
             "key prefix of the lock class (repeatable)"),
         option<&settings::cache_prefixes>(local, "cache-prefix", "P", "cache:", prefix_list{}, reload,
             "key prefix of the cache class (repeatable)"),
+        option<&settings::default_keys_while_down>(local, "default-keys-while-down", "refuse|ephemeral", "refuse",
+            one_of{{"refuse", "ephemeral"}}, reload,
+            "keys of no class while Redis is down: refused, or answered locally and dropped on recovery"),
 
         option<&settings::threads>(process, "threads", "N", "1", between(1, 64), restart,
             "event-loop threads"),

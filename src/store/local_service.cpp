@@ -7,6 +7,7 @@
 
 #include "redis_sidecar/protocol/name_table.hpp"
 #include "redis_sidecar/protocol/numbers.hpp"
+#include "redis_sidecar/protocol/reply_writer.hpp"
 
 namespace redis_sidecar::store {
 
@@ -41,7 +42,8 @@ void log_recovery(const local::journal_open_result& opened) {
 
 local_service::local_service(const config::settings& settings)
     : classes_(settings.blacklist_prefixes, settings.lock_prefixes, settings.cache_prefixes),
-      maxmemory_(settings.local_maxmemory) {
+      maxmemory_(settings.local_maxmemory),
+      refuse_default_keys_(settings.default_keys_while_down != "ephemeral") {
     engine_.keys().set_maxmemory(settings.local_maxmemory);
     // Only cache and default keys may be evicted: a forgotten revoked token or a held lock would
     // be a security or correctness hole, a forgotten cache entry just a miss.
@@ -98,6 +100,27 @@ void local_service::load(std::vector<local::journal_record> records) {
                      engine_.keys().size(), dirty_cache_keys_.size() + cache_patterns_.size());
 }
 
+// A key of no class is Redis's alone: the local store can neither answer a read of it truthfully
+// (it never saw Redis's value) nor keep a write of it (recovery would drop it), so with
+// default-keys-while-down refuse a command that names one is refused, whatever the command.
+bool local_service::names_a_default_key(std::span<const std::string_view> args) const {
+    static const std::shared_ptr<const catalogue::command_catalogue> commands = catalogue::command_catalogue::builtin();
+    const catalogue::command_info* command = commands->find(args);
+    if (command == nullptr) return false;
+    bool found = false;
+    catalogue::for_each_key(*command, args, [&](catalogue::key_position key) {
+        found = found || classes_.classify(args[key.index]) == local::key_class::default_class;
+    });
+    return found;
+}
+
+void local_service::refuse_default_key(std::span<const std::string_view> args, std::string& out) {
+    std::string message = "ERR upstream Redis is unavailable; '";
+    for (char c : args[0].substr(0, 64)) message.push_back(protocol::ascii_lower(c));
+    message.append(local::down_errors::default_key_refused_suffix);
+    protocol::write_error(out, message);
+}
+
 local_result local_service::execute(std::span<const std::string_view> args, std::string& out) {
     std::lock_guard lock(mutex_);
     touched_.clear();
@@ -105,6 +128,11 @@ local_result local_service::execute(std::span<const std::string_view> args, std:
     const std::uint64_t refusals_before = refused_writes_;
     ++total_commands_;
     const std::size_t reply_start = out.size();
+    if (refuse_default_keys_ && names_a_default_key(args)) {
+        refuse_default_key(args, out);
+        errors_.count(std::string_view(out).substr(reply_start));
+        return {false, refusals_before};
+    }
     const std::string_view command = engine_.execute(args, out);
     errors_.count(std::string_view(out).substr(reply_start));
     note_invalidation_pattern(command, args);
@@ -333,6 +361,7 @@ void local_service::reconfigure(const config::settings& settings) {
     std::lock_guard lock(mutex_);
     classes_ = local::key_classifier(settings.blacklist_prefixes, settings.lock_prefixes, settings.cache_prefixes);
     maxmemory_ = settings.local_maxmemory;
+    refuse_default_keys_ = settings.default_keys_while_down != "ephemeral";
     engine_.keys().set_maxmemory(settings.local_maxmemory);
 }
 

@@ -546,6 +546,10 @@ class Sidecar:
         else:
             args = [exe, "--listen", "127.0.0.1:%d" % self.port, "--upstream",
                     "127.0.0.1:%d" % self.upstream_port, "--data-dir", self.data_dir] + self.extra_args
+            # The tests use keys of no class while Redis is down to check the local answers; the
+            # default (refuse) is tested where a test names the option itself.
+            if "--default-keys-while-down" not in self.extra_args:
+                args += ["--default-keys-while-down", "ephemeral"]
         self._logf = open(self.log, "ab")
         environ = None
         if self.env:

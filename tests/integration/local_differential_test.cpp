@@ -1419,7 +1419,8 @@ public:
         ++starts_;
         if (!process_.start({sidecar_binary, "--listen", "127.0.0.1:" + std::to_string(port_), "--upstream",
                              "127.0.0.1:" + std::to_string(dead_upstream_port_), "--data-dir", "{dir}",
-                             "--log-level", "warn"},
+                             // The table's keys are of no class: answered locally, as Redis would.
+                             "--default-keys-while-down", "ephemeral", "--log-level", "warn"},
                             "sidecar.log")) {
             why = "cannot start " + sidecar_binary;
             return false;

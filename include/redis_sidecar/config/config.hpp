@@ -51,6 +51,10 @@ struct settings {
     unsigned upstream_busy_timeout_ms{};
     /// slow-command: names of further commands that can legitimately take long (modules...).
     std::vector<std::string> slow_commands;
+    /// default-keys-while-down: "refuse" (a command naming a key of no class gets an error while
+    /// Redis is down: nothing acknowledged that recovery would drop) or "ephemeral" (answered from
+    /// the local store, and dropped when Redis is back).
+    std::string default_keys_while_down;
     /// upstream-batch-delay: microseconds a shared connection holds requests before writing them,
     /// so more of them leave in one write and Redis reads them in one read (0: none).
     unsigned upstream_batch_delay_us{};

@@ -35,6 +35,11 @@ inline constexpr std::string_view select_other_db =
 inline constexpr std::string_view unknown_script =
     "ERR upstream Redis is unavailable; the sidecar runs only known lock scripts while it is down, "
     "not this one";
+/// A command naming a key outside the blacklist, lock and cache classes, with
+/// default-keys-while-down refuse: after `ERR upstream Redis is unavailable; '` and the command.
+inline constexpr std::string_view default_key_refused_suffix =
+    "' of a key outside the blacklist, lock and cache classes is refused while it is down: the sidecar "
+    "neither holds such keys nor keeps writes of them (default-keys-while-down refuse)";
 }  // namespace down_errors
 
 /// Who asked for a command: a client (counted in INFO commandstats) or the sidecar, replaying a

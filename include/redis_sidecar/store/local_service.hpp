@@ -156,6 +156,8 @@ private:
     };
 
     void on_write(std::string_view key, const local::keyspace::entry* before);
+    bool names_a_default_key(std::span<const std::string_view> args) const;
+    static void refuse_default_key(std::span<const std::string_view> args, std::string& out);
     void journal_touched_keys();
     std::error_code write_journal();
     void undo_unstored_writes();
@@ -176,6 +178,7 @@ private:
     local::engine engine_;
     std::unique_ptr<local::journal> journal_;
     std::uint64_t maxmemory_;
+    bool refuse_default_keys_;  // default-keys-while-down refuse
 
     // A key the running command wrote, with its class and its state before the command (the
     // value only for the classes whose writes are journaled for the local answer's sake).

@@ -21,6 +21,9 @@ protected:
     void SetUp() override {
         dir_ = fresh_test_dir("local_service_test");
         settings_.data_dir = dir_.string();
+        // Most tests use keys of no class to exercise the engine: answered locally, as the
+        // option allows (default_keys_are_refused_while_down checks the default).
+        settings_.default_keys_while_down = "ephemeral";
         open();
     }
     void TearDown() override {
@@ -428,4 +431,42 @@ TEST_F(local_service_test, local_info_counts_error_replies_by_code_and_the_memor
     EXPECT_LT(figures.used_memory, big.size());
     EXPECT_FALSE(figures.journal_failing);
     EXPECT_EQ(figures.total_commands, 7u);
+}
+
+// default-keys-while-down refuse (the default): a command naming a key of no class is refused,
+// reads and writes alike, and nothing of it is kept; the classes are served as before.
+TEST(local_service_default_keys, default_keys_are_refused_while_down) {
+    const auto dir = std::filesystem::temp_directory_path() / ("local_service_refuse_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    redis_sidecar::config::settings settings;
+    ASSERT_EQ(settings.default_keys_while_down, "refuse");
+    settings.data_dir = dir.string();
+    {
+        local_service store(settings);
+        const auto run = [&](std::vector<std::string_view> args) {
+            std::string out;
+            const local_result result = store.execute(args, out);
+            if (result) {
+                EXPECT_FALSE(store.commit(result.refusals_before));
+            }
+            return out;
+        };
+        const std::string refused_set =
+            "-ERR upstream Redis is unavailable; 'set' of a key outside the blacklist, lock and cache classes is "
+            "refused while it is down: the sidecar neither holds such keys nor keeps writes of them "
+            "(default-keys-while-down refuse)\r\n";
+        EXPECT_EQ(run({"SET", "plain", "1"}), refused_set);
+        EXPECT_EQ(run({"GET", "plain"}).substr(0, 48), "-ERR upstream Redis is unavailable; 'get' of a k");
+        EXPECT_EQ(run({"MSET", "cache:a", "1", "plain", "2"}).substr(0, 49), "-ERR upstream Redis is unavailable; 'mset' of a k");
+        EXPECT_EQ(run({"EXISTS", "cache:a"}), ":0\r\n");  // nothing of the refused MSET was kept
+        EXPECT_EQ(run({"SET", "user_request_block_1", "1", "NX"}), "+OK\r\n");
+        EXPECT_EQ(run({"SET", "cache:a", "1"}), "+OK\r\n");
+        EXPECT_EQ(run({"DBSIZE"}), ":2\r\n");
+        EXPECT_TRUE(store.pending_reconciliation(false).default_keys.empty());
+        // A reload that chooses ephemeral answers them locally from then on.
+        settings.default_keys_while_down = "ephemeral";
+        store.reconfigure(settings);
+        EXPECT_EQ(run({"SET", "plain", "1"}), "+OK\r\n");
+    }
+    std::filesystem::remove_all(dir);
 }
