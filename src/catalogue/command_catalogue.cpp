@@ -15,12 +15,8 @@ constexpr std::string_view builtin_table =
 #include "builtin_commands.inc"
     ;
 
-bool equals_lower(std::string_view text, std::string_view lowercase) {
-    if (text.size() != lowercase.size()) return false;
-    for (std::size_t i = 0; i < text.size(); ++i)
-        if (protocol::ascii_lower(text[i]) != lowercase[i]) return false;
-    return true;
-}
+using protocol::equals_lower;
+using protocol::lowercase_copy;
 
 // Redis's flag names, as COMMAND prints them, for the flags the sidecar reads.
 struct named_flag {
@@ -68,12 +64,6 @@ std::array<int, 3> three_ints(std::string_view text, std::string_view line) {
     return {to_int(parts[0], line), to_int(parts[1], line), to_int(parts[2], line)};
 }
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = protocol::ascii_lower(c);
-    return out;
-}
-
 // `keyflags/begin/find`, see generate_builtin.py.
 key_spec parse_key_spec(std::string_view text, std::string_view line) {
     const std::vector<std::string_view> parts = split(text, '/');
@@ -89,7 +79,7 @@ key_spec parse_key_spec(std::string_view text, std::string_view line) {
         const std::size_t comma = begin.rfind(',');
         if (comma == std::string_view::npos) throw std::invalid_argument("command table: bad keyword in: " + std::string(line));
         spec.begin = key_spec::begin_kind::keyword;
-        spec.keyword = lowercase(begin.substr(1, comma - 1));
+        spec.keyword = lowercase_copy(begin.substr(1, comma - 1));
         spec.startfrom = to_int(begin.substr(comma + 1), line);
     }
     const std::string_view find = parts[2];
@@ -143,7 +133,7 @@ std::vector<command_info> parse_command_table(std::string_view text) {
         const std::vector<std::string_view> fields = split(line, ' ');
         if (fields.size() < 3) throw std::invalid_argument("command table: too few fields in: " + std::string(line));
         command_info info;
-        info.name = lowercase(fields[0]);
+        info.name = lowercase_copy(fields[0]);
         info.arity = to_int(fields[1], line);
         for (std::string_view name : split(fields[2], ',')) info.flags |= command_flag_named(name);
         for (std::size_t i = 3; i < fields.size(); ++i) info.keys.push_back(parse_key_spec(fields[i], line));

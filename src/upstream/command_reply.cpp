@@ -43,11 +43,6 @@ int integer_field(const redisReply* pairs, std::string_view name) {
     return v != nullptr && v->type == REDIS_REPLY_INTEGER ? static_cast<int>(v->integer) : 0;
 }
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = protocol::ascii_lower(c);
-    return out;
-}
 
 // Each flag name of `flags` (an array of statuses) as the catalogue reads it.
 template <typename Flags, typename Named>
@@ -69,7 +64,7 @@ key_spec key_spec_of(const redisReply* spec) {
         k.index = integer_field(begin_spec, "index");
     } else if (begin_type == "keyword") {
         k.begin = key_spec::begin_kind::keyword;
-        k.keyword = lowercase(text_of(field(begin_spec, "keyword")));
+        k.keyword = protocol::lowercase_copy(text_of(field(begin_spec, "keyword")));
         k.startfrom = integer_field(begin_spec, "startfrom");
     }
     const redisReply* find = field(spec, "find_keys");
@@ -97,7 +92,7 @@ std::optional<command_info> command_of(const redisReply* c) {
         c->element[1]->type != REDIS_REPLY_INTEGER)
         return std::nullopt;
     command_info info;
-    info.name = lowercase(text_of(c->element[0]));
+    info.name = protocol::lowercase_copy(text_of(c->element[0]));
     info.arity = static_cast<int>(c->element[1]->integer);
     info.flags = flags_of<std::uint32_t>(c->element[2], catalogue::command_flag_named);
     const redisReply* specs = c->elements > 8 ? c->element[8] : nullptr;

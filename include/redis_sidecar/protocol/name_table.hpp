@@ -14,12 +14,20 @@
 #include <cassert>
 #include <cstddef>
 #include <initializer_list>
+#include <string>
 #include <string_view>
 
 namespace redis_sidecar::protocol {
 
 /// ASCII lowercase (command names are ASCII; no locale).
 constexpr char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+/// `text` in ASCII lowercase, as a string of its own (control-plane parsing, not the hot path).
+inline std::string lowercase_copy(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = ascii_lower(c);
+    return out;
+}
 
 /// Case-insensitive ASCII comparison with a lowercase literal. In line: the hot path asks it of
 /// every forwarded write (is it EVAL?), and the length alone nearly always answers.
