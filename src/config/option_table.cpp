@@ -110,6 +110,8 @@ std::vector<option_spec> make_table() {
             "no: do not verify Redis's certificate (logs a warning)"),
         option<&settings::max_pinned>(upstream, "max-pinned", "N", "1000", whole_number{}, reload,
             "dedicated upstream connections for stateful clients per thread"),
+        option<&settings::pinned_spares>(upstream, "pinned-spares", "N", "2", between(0, 64), restart,
+            "dedicated connections kept open ahead per thread, so a first stateful command leaves at once"),
 
         option<&settings::local_maxmemory>(local, "local-maxmemory", "SIZE", "256mb", byte_size{}, reload,
             "bytes of the local store while Redis is down (LRU eviction past it; Redis's units: 256mb)"),

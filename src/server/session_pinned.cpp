@@ -27,19 +27,25 @@ asio::awaitable<bool> session::become_pinned() {
         reply_error(message);
         flush();
     };
-    auto connection = upstream::pinned_connection::try_create(context_.pool);
+    // A spare is open already: the command leaves in this turn of the event loop, ahead of what
+    // other clients send after it. A named client's connection is opened with its name instead.
+    std::unique_ptr<upstream::pinned_connection> connection;
+    if (client_.name.empty()) connection = context_.spares.take();
     if (!connection) {
-        refuse("ERR max number of pinned connections reached (max-pinned " +
-               std::to_string(context_.settings.max_pinned) + "); '" + command +
-               "' needs a dedicated connection to Redis");
-        co_return false;
-    }
-    const upstream::open_result opened = co_await connection->async_open(client_.name);
-    if (stopped_) co_return false;
-    if (!opened.error.empty()) {
-        server_stats::add(context_.stats.requests_failed);
-        refuse("ERR upstream Redis is unavailable: " + single_line(opened.error));
-        co_return false;
+        connection = upstream::pinned_connection::try_create(context_.pool);
+        if (!connection) {
+            refuse("ERR max number of pinned connections reached (max-pinned " +
+                   std::to_string(context_.settings.max_pinned) + "); '" + command +
+                   "' needs a dedicated connection to Redis");
+            co_return false;
+        }
+        const upstream::open_result opened = co_await connection->async_open(client_.name);
+        if (stopped_) co_return false;
+        if (!opened.error.empty()) {
+            server_stats::add(context_.stats.requests_failed);
+            refuse("ERR upstream Redis is unavailable: " + single_line(opened.error));
+            co_return false;
+        }
     }
     pinned_ = std::move(connection);
     pinned_info_ = std::make_unique<pinned_info>([this] { return context_.sidecar_info(); });

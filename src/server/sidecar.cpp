@@ -58,18 +58,23 @@ struct sidecar::worker {
           // socket operation (posts from other threads, e.g. a reload, stay safe).
           io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
           pool(std::make_shared<upstream::pool>(io.get_executor(), upstream)),
+          spares(std::make_shared<upstream::pinned_spares>(pool, initial.pinned_spares)),
           commits(io.get_executor(), local),
           context{pool,    settings, stats, sessions, local, serving, commits, latency,
                   [&owner] { return owner.info_section(); }, [&owner] { return owner.uptime_seconds(); },
-                  password, commands} {
+                  password, commands, *spares} {
         pool->set_on_down([this, &serving] {
             serving.on_upstream_down();
             // A pinned connection has no request timeout of its own (BLPOP 0 may wait for ever),
             // so it would hang on a stalled Redis: pinned clients are closed, and their libraries
             // reconnect to local answers.
             sessions.stop_pinned();
+            spares->clear();
         });
-        pool->set_on_up([&serving] { serving.on_upstream_up(); });
+        pool->set_on_up([this, &serving] {
+            serving.on_upstream_up();
+            spares->refill();
+        });
     }
 
     // Recovery outlives the workers but keeps a timer in this loop's services: it lets go of the
@@ -91,6 +96,7 @@ struct sidecar::worker {
         client_sweep_timer.cancel();
         for (auto& l : listeners) l->stop();
         sessions.stop_all();
+        spares->clear();
         pool->stop();
     }
 
@@ -125,6 +131,7 @@ struct sidecar::worker {
     client_password password{settings.requirepass};
     boost::asio::io_context io;
     std::shared_ptr<upstream::pool> pool;
+    std::shared_ptr<upstream::pinned_spares> spares;
     session_registry sessions;
     store::durable_commits commits;
     request_latency latency;

@@ -84,6 +84,9 @@ struct settings {
     bool upstream_tls_verify{};
     /// max-pinned: dedicated upstream connections for stateful clients (per thread).
     unsigned max_pinned{};
+    /// pinned-spares: dedicated connections kept open ahead (per thread), so that a client's first
+    /// stateful command leaves at once; they count against max-pinned.
+    unsigned pinned_spares{};
     /// max-inflight: requests a client may have waiting for replies before reading from it pauses.
     unsigned max_inflight{};
     /// maxclients: client connections accepted at once; past it Redis's error is sent.

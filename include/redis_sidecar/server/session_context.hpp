@@ -16,6 +16,7 @@
 #include "redis_sidecar/store/local_service.hpp"
 #include "redis_sidecar/store/recovery.hpp"
 #include "redis_sidecar/server/server_stats.hpp"
+#include "redis_sidecar/upstream/pinned_spares.hpp"
 #include "redis_sidecar/upstream/pool.hpp"
 
 namespace redis_sidecar::server {
@@ -71,6 +72,8 @@ struct session_context {
     /// This event loop's command catalogue: built in, replaced on this loop's thread when the
     /// sidecar learns Redis's commands (a request's lookup never sees it change mid-way).
     const std::shared_ptr<const catalogue::command_catalogue>& commands;
+    /// This event loop's dedicated connections kept open ahead.
+    upstream::pinned_spares& spares;
 };
 
 }  // namespace redis_sidecar::server
