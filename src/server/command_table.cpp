@@ -28,10 +28,11 @@ command_route route_of_role(connection_role role) {
 routed_command route_command(const command_catalogue& commands, std::span<const std::string_view> args) {
     const command_info* top = commands.find_name(args[0]);
     if (top == nullptr) return {command_route::forward, nullptr};
-    if (top->role != connection_role::none) return {route_of_role(top->role), top};
     const command_info* command = top;
     if (!top->subcommands.empty() && args.size() > 1)
         if (const command_info* sub = command_catalogue::find_subcommand(*top, args[1])) command = sub;
+    // CLIENT's routes are the container's; what the subcommand is (CLIENT KILL rescues) is its own.
+    if (top->role != connection_role::none) return {route_of_role(top->role), command};
     if (command_catalogue::pins(*command, args)) return {command_route::pin, command};
     if (command->has(catalogue::fail_closed_read)) return {command_route::forward_get, command};
     if (command->has(catalogue::writes_keys)) return {command_route::forward_write, command};

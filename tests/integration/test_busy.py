@@ -14,7 +14,7 @@ import time
 import unittest
 
 from durability_support import (REPLY_TIMEOUT, DurableTestCase, RawClient, ReplyError, sidecar_fields,
-                                sidecar_only, wait_serving_redis)
+                                sidecar_only, wait_down, wait_serving_redis)
 
 # A script that keeps Redis busy for ARGV[1] seconds without writing (so SCRIPT KILL may end it).
 BUSY_SCRIPT = ("local t0 = redis.call('TIME') local start = tonumber(t0[1]) + tonumber(t0[2]) / 1000000 "
@@ -129,3 +129,23 @@ class BusyReplyTest(DurableTestCase, unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@sidecar_only("busy-versus-down is the sidecar's decision")
+class RescueWhileDownTest(DurableTestCase, unittest.TestCase):
+    """A script that outlasts --upstream-busy-timeout makes the sidecar hold Redis down; SCRIPT KILL
+    still reaches Redis, on a connection of its own (whose handshake takes -BUSY as alive), and
+    forwarding resumes once the script is gone."""
+
+    redis_args = ("--busy-reply-threshold", "100")
+    sidecar_args = DurableTestCase.sidecar_args + ("--upstream-busy-timeout", "300")
+
+    def test_script_kill_reaches_a_busy_redis_the_sidecar_holds_down(self):
+        slow = SlowCall(self.port, "EVAL", BUSY_SCRIPT, "0", "20")
+        wait_down(self.port, 5.0, "mode:down once the script outlasted upstream-busy-timeout")
+        self.assertEqual(call(self.port, "SCRIPT", "KILL", timeout=5), b"OK")
+        slow.join(10)
+        self.assertIsNone(slow.error)
+        self.assertIsInstance(slow.reply, ReplyError)  # its connection failed first: outcome unknown
+        wait_serving_redis(self.port, 10.0, "serving:redis once the script was killed")
+        self.assertEqual(call(self.port, "SET", "after", "1"), b"OK")

@@ -38,6 +38,14 @@ TEST(command_table, stateful_commands_pin_in_any_case) {
     EXPECT_EQ(route({"XREAD", "STREAMS", "block", "0"}), command_route::forward);
 }
 
+TEST(command_table, client_kill_routes_as_client_and_is_known_as_a_rescue) {
+    const std::vector<std::string_view> kill{"CLIENT", "KILL", "ID", "5"};
+    const redis_sidecar::server::routed_command routed = route_command(commands(), kill);
+    EXPECT_EQ(routed.route, command_route::client);
+    ASSERT_NE(routed.command, nullptr);
+    EXPECT_TRUE(routed.command->has(redis_sidecar::catalogue::rescues_busy));
+}
+
 TEST(command_table, connection_commands_are_the_sidecars) {
     EXPECT_EQ(route({"QUIT"}), command_route::quit);
     EXPECT_EQ(route({"ping"}), command_route::ping);
