@@ -108,7 +108,8 @@ connection_verdict answer_hello(client_state& client, std::span<const std::strin
     return connection_verdict::replied;
 }
 
-connection_verdict answer_client(client_state& client, std::span<const std::string_view> args, std::string& out) {
+connection_verdict answer_client(client_state& client, std::span<const std::string_view> args, std::string& out,
+                                 bool redis_up) {
     if (args.size() < 2) return reply_error(out, wrong_arity(args[0]));
     const std::string_view sub = args[1];
     auto arity_error = [&] {
@@ -134,6 +135,7 @@ connection_verdict answer_client(client_state& client, std::span<const std::stri
     }
     if (equals_lower(sub, "id")) {
         if (args.size() != 2) return arity_error();
+        if (redis_up) return connection_verdict::pin;
         protocol::write_integer(out, static_cast<std::int64_t>(client.id));
         return connection_verdict::replied;
     }

@@ -33,7 +33,7 @@ bool session::answer_for_connection(command_route route, std::span<const std::st
             verdict = answer_hello(client_, args, context_.password, context_.pool->redis_version(), out);
             break;
         case command_route::client:
-            verdict = answer_client(client_, args, out);
+            verdict = answer_client(client_, args, out, serving_redis());
             break;
         case command_route::info:
             answer_info(args);

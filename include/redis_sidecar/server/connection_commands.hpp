@@ -44,9 +44,13 @@ connection_verdict answer_quit(std::string& out);
 /// fails. `redis_version` is Redis's (empty: not known yet).
 connection_verdict answer_hello(client_state& client, std::span<const std::string_view> args,
                                 const client_password& password, std::string_view redis_version, std::string& out);
-/// CLIENT SETNAME/GETNAME/ID/SETINFO here; the subcommands that change the connection in Redis
-/// (TRACKING, REPLY, KILL, ...) pin; the others pass on.
-connection_verdict answer_client(client_state& client, std::span<const std::string_view> args, std::string& out);
+/// CLIENT SETNAME/GETNAME/SETINFO here; the subcommands that change the connection in Redis
+/// (TRACKING, REPLY, KILL, ...) pin; the others pass on. CLIENT ID pins while Redis is up
+/// (`redis_up`): the id Redis gives is the one its CLIENT UNBLOCK, CLIENT KILL ID and CLIENT
+/// TRACKING REDIRECT understand, so the client's connection must be Redis's. While Redis is down
+/// the sidecar's own id is answered.
+connection_verdict answer_client(client_state& client, std::span<const std::string_view> args, std::string& out,
+                                 bool redis_up = false);
 /// AUTH [user] password, when requirepass is set. A failed AUTH leaves an authenticated client
 /// authenticated, as in Redis.
 connection_verdict answer_auth(client_state& client, std::span<const std::string_view> args,

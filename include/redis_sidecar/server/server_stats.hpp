@@ -23,7 +23,10 @@ struct server_stats {
     /// Requests that got an error because Redis failed or could not be reached.
     std::atomic<std::uint64_t> requests_failed{0};
     std::atomic<std::uint64_t> protocol_errors{0};
-    std::atomic<std::uint64_t> next_client_id{1};
+    /// The sidecar's own client ids (HELLO's `id`, CLIENT ID while Redis is down) start far above
+    /// any id Redis gives its connections, so a CLIENT KILL ID or CLIENT UNBLOCK that Redis gets
+    /// with one of them never reaches another client by chance.
+    std::atomic<std::uint64_t> next_client_id{std::uint64_t{1} << 40};
     /// AUTH / HELLO AUTH with a wrong user or password (requirepass).
     std::atomic<std::uint64_t> auth_failures{0};
     /// Clients closed for client-query-buffer-limit, client-output-buffer-limit and timeout.
